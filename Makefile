@@ -1,0 +1,57 @@
+# AidHub: `make run` to try it, `make test` to check it. See README.md.
+PYTHON ?= $(shell command -v python3.12 2>/dev/null || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test test-integration lint format messages lock bench clean
+
+install: $(BIN)/.installed
+
+$(BIN)/.installed: requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "AidHub needs Python 3.12 or newer, found " + sys.version.split()[0] + " (set PYTHON=/path/to/python3.12)")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	touch $@
+
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo ""
+	@echo "AidHub is starting at http://$(HOST):$(PORT)/  (log in with a demo login above; Ctrl+C stops it)"
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# The whole suite on SQLite with eager Celery: no server needed. Integration tests (real
+# PostgreSQL, Redis and a Celery worker) are skipped here, with the reason shown; see test-integration.
+test: install
+	$(BIN)/python -m pytest -rs $(PYTEST_ARGS)
+
+test-integration: install
+	AIDHUB_INTEGRATION=1 \
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} \
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} \
+	$(BIN)/python -m pytest -rs tests/integration $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Re-extract translatable strings and compile the catalogues (needs GNU gettext).
+messages: install
+	for lang in ru ky kk uz tg; do \
+		$(BIN)/python manage.py makemessages -l $$lang --no-location -i ".venv/*" -i "tests/*" -i "bench/*" -i "staticfiles/*"; \
+	done
+	$(BIN)/python manage.py compilemessages -i .venv
+
+# Re-resolve pinned dependencies after editing pyproject.toml.
+lock: install
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.12 --universal -o requirements.lock
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest-worker.log

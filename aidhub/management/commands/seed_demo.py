@@ -1,0 +1,28 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from aidhub import demo
+
+
+class Command(BaseCommand):
+    help = "Create the demo scenario (idempotent) and print the demo logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="Seed even with AIDHUB_PRODUCTION on (the demo logins have a known password).",
+        )
+
+    def handle(self, *args, allow_production: bool = False, **options) -> None:
+        if settings.PRODUCTION and not allow_production:
+            raise CommandError(
+                "Refusing to seed demo users with a known password in production "
+                "(pass --allow-production for a public demo server)."
+            )
+        users = demo.seed()
+        self.stdout.write(self.style.SUCCESS("Demo data is ready. Logins:"))
+        for user in users:
+            self.stdout.write(
+                f"  {user.role:<22} {user.username:<12} password: {demo.DEMO_PASSWORD}"
+            )

@@ -1,0 +1,29 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_creates_demo_users_and_prints_their_logins(capsys):
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    for username in ["coordinator", "volunteer", "volunteer2", "organizer"]:
+        assert username in out
+        assert get_user_model().objects.get(username=username).check_password("aidhub-demo")
+    assert "password: aidhub-demo" in out
+
+
+def test_seed_demo_twice_changes_nothing():
+    call_command("seed_demo")
+    before = list(get_user_model().objects.values_list("id", "username", "password"))
+    call_command("seed_demo")
+    after = list(get_user_model().objects.values_list("id", "username", "password"))
+    assert before == after
+
+
+def test_seed_demo_refuses_production(settings):
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="production"):
+        call_command("seed_demo")
+    assert not get_user_model().objects.exists()
