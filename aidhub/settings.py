@@ -141,7 +141,7 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Celery ---------------------------------------------------------------------------------------
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
@@ -272,6 +272,26 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
     # /healthz is polled by load balancers over plain HTTP inside the network.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# The public ledger ----------------------------------------------------------------------------
+# The origin names this log in every signed checkpoint; verifiers pin it with the key.
+LEDGER_ORIGIN = env.str(
+    "LEDGER_ORIGIN",
+    default=f"{ALLOWED_HOSTS[0]}/ledger"
+    if PRODUCTION and ALLOWED_HOSTS[0] != "*"
+    else "aidhub.localhost/ledger",
+)
+LEDGER_KEY_NAME = env.str("LEDGER_KEY_NAME", default=LEDGER_ORIGIN)
+# `manage.py ledger_keygen` makes one. Unset in development: generated into .ledger-key.
+LEDGER_SIGNING_KEY = secret("LEDGER_SIGNING_KEY", default="")
+LEDGER_DEV_KEY_FILE = BASE_DIR / ".ledger-key"
+# Entries per response of /api/ledger/entries and rows per page of /ledger/.
+LEDGER_ENTRIES_PER_RESPONSE = 1000
+LEDGER_PAGE_SIZE = 50
+CELERY_BEAT_SCHEDULE["ledger-checkpoint"] = {
+    "task": "ledger.tasks.checkpoint_sign",
+    "schedule": env.int("LEDGER_CHECKPOINT_SECONDS", default=60),
+}
 
 LOGGING = {
     "version": 1,

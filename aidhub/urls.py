@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from ledger.urls import api_urlpatterns as ledger_api
+
 from . import views
 
 urlpatterns = [
@@ -12,6 +14,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("ledger/", include("ledger.urls")),
+    path("api/ledger/", include((ledger_api, "ledger_api"))),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
 

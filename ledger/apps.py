@@ -5,3 +5,15 @@ from django.utils.translation import gettext_lazy as _
 class LedgerConfig(AppConfig):
     name = "ledger"
     verbose_name = _("Public ledger")
+
+    def ready(self) -> None:
+        from django.db import connections
+        from django.db.models.signals import post_migrate
+
+        from . import checks  # noqa: F401 - registers the system checks
+        from .triggers import ensure_triggers
+
+        def _ensure(sender, using="default", **kwargs):
+            ensure_triggers(connections[using])
+
+        post_migrate.connect(_ensure, sender=self, dispatch_uid="ledger_ensure_triggers")

@@ -2,6 +2,10 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
+
+from ledger.note import generate_private_key_text
+from ledger.triggers import drop_triggers
 
 PASSWORD = "correct horse battery staple"
 
@@ -13,6 +17,45 @@ def _plain_static_files(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+LEDGER_TEST_KEY = generate_private_key_text("aidhub.test/ledger")
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager_outside_integration(request, monkeypatch):
+    """Unit tests run tasks in-process even when REDIS_URL is set (the PostgreSQL + Redis pass),
+    so no test leaves messages in the real broker. tests/integration use a real worker."""
+    if "integration" in request.keywords:
+        return
+    from aidhub.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    monkeypatch.setitem(app.conf, "task_eager_propagates", True)
+
+
+@pytest.fixture(autouse=True)
+def _ledger_signing_key(settings):
+    settings.LEDGER_ORIGIN = "aidhub.test/ledger"
+    settings.LEDGER_KEY_NAME = "aidhub.test/ledger"
+    settings.LEDGER_SIGNING_KEY = LEDGER_TEST_KEY
+
+
+@pytest.fixture
+def ledger_transactional_db(transactional_db):
+    """A transactional database whose append-only triggers let the test's flush run.
+
+    The triggers are dropped just before the flush; the flush's post_migrate signal puts
+    them back (ledger.apps), so the next test has them again.
+    """
+    yield
+    drop_triggers(connection)
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
 
 
 @pytest.fixture

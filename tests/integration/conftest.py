@@ -39,12 +39,15 @@ def _real_services():
 
 
 @pytest.fixture
-def celery_worker_process(_real_services, transactional_db):
+def celery_worker_process(_real_services, ledger_transactional_db):
     """A real `celery worker` process on the test database, stopped after the test."""
     env = {
         **os.environ,
         "DATABASE_URL": _database_url_of_test_db(),
         "DJANGO_SETTINGS_MODULE": "aidhub.settings",
+        "LEDGER_SIGNING_KEY": settings.LEDGER_SIGNING_KEY,
+        "LEDGER_ORIGIN": settings.LEDGER_ORIGIN,
+        "LEDGER_KEY_NAME": settings.LEDGER_KEY_NAME,
     }
     log = (ROOT / ".pytest-worker.log").open("w")
     proc = subprocess.Popen(

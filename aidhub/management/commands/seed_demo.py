@@ -2,6 +2,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from aidhub import demo
+from ledger.keys import signer
+from ledger.models import ReceiptCode
 
 
 class Command(BaseCommand):
@@ -26,3 +28,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {user.role:<22} {user.username:<12} password: {demo.DEMO_PASSWORD}"
             )
+        code = ReceiptCode.objects.order_by("created_at").values_list("code", flat=True).first()
+        self.stdout.write(f"A donor's receipt code: {code}  (open /ledger/receipt/{code}/)")
+        self.stdout.write(
+            "Check the ledger: python ledger/verify.py http://127.0.0.1:8000 "
+            f"--key {signer().verifier_key}"
+        )

@@ -1,0 +1,19 @@
+from celery import shared_task
+
+from . import services
+from .models import Evidence
+
+
+@shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
+def checkpoint_sign() -> int | None:
+    """Sign a checkpoint when the tree has grown (beat runs this every minute)."""
+    checkpoint = services.checkpoint_sign()
+    return checkpoint.size if checkpoint else None
+
+
+@shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
+def evidence_thumbnail(sha256: str) -> None:
+    evidence = Evidence.objects.filter(sha256=sha256).first()
+    if evidence is None or evidence.thumbnail:
+        return  # gone, or already made: thumbnails are idempotent
+    services.make_thumbnail(evidence)

@@ -1,0 +1,20 @@
+from django import template
+
+from ledger import presentation
+
+register = template.Library()
+
+
+@register.filter
+def entry_summary(view) -> str:
+    return presentation.summary(view.kind, view.payload)
+
+
+@register.filter
+def kind_label(kind: str) -> str:
+    return str(presentation.KIND_LABELS.get(kind, kind))
+
+
+@register.filter
+def unit_label(unit: str) -> str:
+    return str(presentation.UNIT_LABELS.get(unit, unit))
