@@ -1,17 +1,19 @@
-"""The demo scenario: September 2022, the Sports Palace in Bishkek and villages in Batken.
+"""The demo scenario: the Sports Palace in Bishkek, collection points, villages in Batken and Osh.
 
 Built through the same services the app uses, so the demo obeys every rule. Running it twice
-changes nothing. Later parts of AidHub add their own steps to `seed()`.
+changes nothing: each part is skipped when it is already there.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
+from hubs import services as hub_services
+from hubs.models import Hub, Item, Membership, Place, Region, StockMovement
 from ledger import services as ledger
-from ledger.models import LedgerEntry
 
 from . import demo_images
 
@@ -33,12 +35,72 @@ DEMO_USERS = [
     DemoUser("organizer", "fundraiser organizer", "Dana"),
 ]
 
+REGIONS = [
+    ("batken", "Batken"), ("osh", "Osh"), ("jalal-abad", "Jalal-Abad"),
+    ("chui", "Chüy"), ("bishkek", "Bishkek city"),
+]  # fmt: skip
+
+# slug, English, Russian, Kyrgyz, Kazakh, Uzbek, Tajik, category, unit
+ITEMS = [
+    ("flour", "Flour", "Мука", "Ун", "Ұн", "Un", "Орд", "food", "kg"),
+    ("rice", "Rice", "Рис", "Күрүч", "Күріш", "Guruch", "Биринҷ", "food", "kg"),
+    ("water", "Drinking water", "Питьевая вода", "Ичүүчү суу", "Ауыз су", "Ichimlik suvi",
+     "Оби нӯшокӣ", "water", "litre"),
+    ("nappies", "Nappies", "Подгузники", "Жалаяктар", "Жөргектер", "Tagliklar", "Памперсҳо",
+     "baby", "pack"),
+    ("wet-wipes", "Wet wipes", "Влажные салфетки", "Нымдуу майлыктар", "Ылғал сүлгілер",
+     "Nam salfetkalar", "Салфеткаҳои намнок", "hygiene", "pack"),
+    ("soap", "Soap", "Мыло", "Самын", "Сабын", "Sovun", "Собун", "hygiene", "piece"),
+    ("sleeping-bag", "Sleeping bag", "Спальный мешок", "Уктоочу баштык", "Ұйықтайтын қап",
+     "Uyqu xaltasi", "Халтаи хоб", "shelter", "piece"),
+    ("blanket", "Blanket", "Одеяло", "Жууркан", "Көрпе", "Adyol", "Кӯрпа", "shelter", "piece"),
+    ("warm-clothes", "Warm clothes (box)", "Тёплая одежда (коробка)", "Жылуу кийим (куту)",
+     "Жылы киім (қорап)", "Issiq kiyim (quti)", "Либоси гарм (қуттӣ)", "clothing", "box"),
+    ("first-aid-kit", "First-aid kit", "Аптечка", "Дары кутусу", "Дәрі қобдишасы",
+     "Dori qutisi", "Қуттии доруворӣ", "medical", "piece"),
+    ("insulin", "Insulin (pack)", "Инсулин (упаковка)", "Инсулин (таңгак)", "Инсулин (қорап)",
+     "Insulin (qadoq)", "Инсулин (баста)", "medical", "pack"),
+]  # fmt: skip
+
+HUBS = [
+    ("sports-palace", "Sports Palace", "central", "bishkek", "Togolok Moldo St 40, Bishkek",
+     "42.8765", "74.5918", "Every day, 08:00–22:00", "@sportpalace_aid",
+     ["food", "water", "hygiene", "baby", "shelter", "clothing"]),
+    ("ala-too-tent", "Ala-Too Square tent", "collection_point", "bishkek",
+     "Ala-Too Square, Bishkek", "42.8766", "74.6036", "09:00–20:00", "",
+     ["food", "water", "hygiene"]),
+    ("asanbay-centre", "Asanbay community centre", "collection_point", "bishkek",
+     "Asanbay 12, Bishkek", "42.8172", "74.6270", "10:00–19:00", "", ["clothing", "baby"]),
+    ("dordoi-point", "Dordoi volunteer point", "collection_point", "bishkek",
+     "Dordoi market, gate 3, Bishkek", "42.9390", "74.6230", "07:00–18:00", "",
+     ["food", "shelter"]),
+]  # fmt: skip
+
+PLACES = [
+    ("isfana", "Isfana", "town", "batken", "Leilek", 4200),
+    ("ak-sai", "Ak-Sai", "village", "batken", "Batken", 1300),
+    ("kara-bak", "Kara-Bak", "village", "batken", "Batken", 900),
+    ("samarkandyk", "Samarkandyk", "village", "batken", "Batken", 2100),
+    ("dostuk", "Dostuk", "village", "batken", "Batken", 650),
+    ("kulundu", "Kulundu", "village", "batken", "Leilek", 1800),
+    ("batken-school-3", "Batken school no. 3 (evacuation centre)", "evacuation_centre",
+     "batken", "Batken", 700),
+    ("kadamjay", "Kadamjay", "town", "batken", "Kadamjay", None),
+    ("nookat", "Nookat", "town", "osh", "Nookat", None),
+    ("osh-hospital", "Osh regional hospital", "hospital", "osh", "Osh", None),
+]  # fmt: skip
+
+FUNDRAISER = {"id": "almaty-for-batken-2022", "title": "Almaty for Batken: aid for evacuees"}
+
 
 @transaction.atomic
 def seed() -> list[DemoUser]:
-    """Create (or leave as they are) the demo users and the demo ledger; return the users."""
+    """Create (or leave as they are) the demo users, hubs, places, stock, requests and the
+    ledger entries; sign a checkpoint. Returns the users for printing."""
     seed_users()
-    seed_ledger()
+    seed_catalogue()
+    if not StockMovement.objects.exists():
+        seed_story()
     ledger.checkpoint_sign()
     return DEMO_USERS
 
@@ -55,125 +117,154 @@ def seed_users() -> None:
             user.save(update_fields=["password"])
 
 
-FUNDRAISER = {"id": "almaty-for-batken-2022", "title": "Almaty for Batken: aid for evacuees"}
-PALACE = {"id": "sports-palace", "name": "Sports Palace, Bishkek"}
-ISFANA = {"id": "isfana", "name": "Isfana", "region": "Batken", "district": "Leilek"}
-AK_SAI = {"id": "ak-sai", "name": "Ak-Sai", "region": "Batken", "district": "Batken"}
+def seed_catalogue() -> None:
+    for slug, name in REGIONS:
+        Region.objects.get_or_create(slug=slug, defaults={"name": name})
+    for slug, en, ru, ky, kk, uz, tg, category, unit in ITEMS:
+        Item.objects.get_or_create(slug=slug, defaults={
+            "name": en, "name_ru": ru, "name_ky": ky, "name_kk": kk, "name_uz": uz,
+            "name_tg": tg, "category": category, "unit": unit,
+        })  # fmt: skip
+    for slug, name, kind, region, address, lat, lon, hours, contact, accepts in HUBS:
+        Hub.objects.get_or_create(slug=slug, defaults={
+            "name": name, "kind": kind, "region": Region.objects.get(slug=region),
+            "address": address, "latitude": Decimal(lat), "longitude": Decimal(lon),
+            "opening_hours": hours, "public_contact": contact, "accepts": accepts,
+        })  # fmt: skip
+    for slug, name, kind, region, district, displaced in PLACES:
+        Place.objects.get_or_create(slug=slug, defaults={
+            "name": name, "kind": kind, "region": Region.objects.get(slug=region),
+            "district": district, "population_displaced": displaced,
+        })  # fmt: skip
+    users = get_user_model().objects
+    palace = Hub.objects.get(slug="sports-palace")
+    Membership.objects.get_or_create(
+        user=users.get(username="coordinator"), hub=palace, role=Membership.Role.COORDINATOR
+    )
+    Membership.objects.get_or_create(
+        user=users.get(username="coordinator"),
+        hub=Hub.objects.get(slug="ala-too-tent"),
+        role=Membership.Role.COORDINATOR,
+    )
+    for username in ("volunteer", "volunteer2"):
+        Membership.objects.get_or_create(
+            user=users.get(username=username), hub=palace, role=Membership.Role.VOLUNTEER
+        )
 
 
-def _at(day: int, hour: int) -> datetime:
-    return datetime(2022, 9, day, hour, 0, tzinfo=UTC)
+def _items(*pairs: tuple[str, str]) -> list[tuple[Item, Decimal]]:
+    return [(Item.objects.get(slug=slug), Decimal(quantity)) for slug, quantity in pairs]
 
 
 def _money(amount: str, currency: str) -> dict:
     return {"amount": amount, "currency": currency}
 
 
-def _line(item: str, name: str, quantity: str, unit: str, category: str) -> dict:
-    return {"item": item, "name": name, "quantity": quantity, "unit": unit, "category": category}
+def seed_story() -> None:
+    """September 2022 as AidHub would have recorded it."""
+    users = get_user_model().objects
+    coordinator = users.get(username="coordinator")
+    now = ledger.utc_timestamp(timezone.now())
+    hubs = {hub.slug: hub for hub in Hub.objects.all()}
+    places = {place.slug: place for place in Place.objects.all()}
+    palace = hubs["sports-palace"]
 
-
-def _donation(amount: str, currency: str, kzt: str, rate: str, source: str, **extra) -> dict:
-    return {
-        "fundraiser": FUNDRAISER,
-        "money": _money(amount, currency),
-        "converted": _money(kzt, "KZT"),
-        "rate": rate,
-        "rate_source": source,
-        "received_at": "2022-09-17T09:00:00Z",
-        **extra,
-    }
-
-
-def seed_ledger() -> None:
-    """The September 2022 story in the public ledger. Written straight into the ledger until
-    the hubs, donations and deliveries apps exist; those will write these entries themselves."""
-    if LedgerEntry.objects.exists():
-        return
-    flour = _line("flour", "Flour", "500", "kg", "food")
-    water = _line("water", "Drinking water", "600", "litre", "water")
-    nappies = _line("nappies", "Nappies", "40", "pack", "baby")
-    bags = _line("sleeping-bag", "Sleeping bags", "120", "piece", "shelter")
+    # Money. Until the donations app exists, these entries go straight into the ledger.
     donations = [
         ("2500000.00", "KZT", "2500000.00", "1", "same currency", "card", None),
-        ("150000.00", "KGS", "817500.00", "5.45", "nbkr:2022-09-17", "bank_transfer", None),
-        ("1000.00", "USD", "477000.00", "477.00", "nbk:2022-09-17", "card", "Friends in Berlin"),
+        ("150000.00", "KGS", "817500.00", "5.45", "nbkr", "bank_transfer", None),
+        ("1000.00", "USD", "477000.00", "477.00", "nbk", "card", "Friends in Berlin"),
         ("500.00", "GBP", "551000.00", "1102.00", "bank: Kaspi", "e_wallet", None),
     ]
     first = None
-    for day, (amount, currency, kzt, rate, source, channel, name) in enumerate(donations, 17):
-        extra = {"channel": channel} | ({"public_name": name} if name else {})
-        entry = ledger.append(
-            kind="donation",
-            payload=_donation(amount, currency, kzt, rate, source, **extra),
-            at=_at(day, 10),
-        )
+    for amount, currency, kzt, rate, source, channel, name in donations:
+        payload = {
+            "fundraiser": FUNDRAISER, "money": _money(amount, currency),
+            "converted": _money(kzt, "KZT"), "rate": rate, "rate_source": source,
+            "channel": channel, "received_at": now,
+        } | ({"public_name": name} if name else {})  # fmt: skip
+        entry = ledger.append(kind="donation", payload=payload)
         first = first or entry
     ledger.receipt_code_issue(entry=first)
+
+    # Goods in kind and goods bought, into the Sports Palace's stock.
+    hub_services.hub_receive_goods(
+        hub=palace, lines=_items(("sleeping-bag", "120")), by=coordinator,
+        public_name="Garment workshop, Shymkent",
+    )  # fmt: skip
+    hub_services.hub_receive_goods(
+        hub=palace, lines=_items(("nappies", "60"), ("wet-wipes", "80"), ("soap", "200")),
+        by=coordinator,
+    )  # fmt: skip
+    bought = _items(("flour", "500"), ("water", "600"), ("rice", "300"))
     receipt = ledger.evidence_store(
-        data=demo_images.receipt(["Flour 500 kg", "Drinking water 600 l", "Nappies 40 packs"],
+        data=demo_images.receipt(["Flour 500 kg", "Drinking water 600 l", "Rice 300 kg"],
                                  "163500.00 KGS"),
         content_type="image/jpeg",
     )  # fmt: skip
-    ledger.append(
-        kind="expense",
-        payload={
-            "fundraiser": FUNDRAISER,
-            "money": _money("163500.00", "KGS"),
-            "converted": _money("891075.00", "KZT"),
-            "rate": "5.45",
-            "rate_source": "nbkr:2022-09-18",
-            "vendor": "Dordoi market wholesale",
-            "paid_at": "2022-09-18T08:00:00Z",
-            "items": [flour, water, nappies],
-            "hub": PALACE,
-            "evidence": [receipt.sha256],
-        },
-        at=_at(18, 9),
+    ledger.append(kind="expense", payload={
+        "fundraiser": FUNDRAISER, "money": _money("163500.00", "KGS"),
+        "converted": _money("891075.00", "KZT"), "rate": "5.45", "rate_source": "nbkr",
+        "vendor": "Dordoi market wholesale", "paid_at": now,
+        "items": [item.ledger_line(q) for item, q in bought], "hub": palace.ledger_ref(),
+        "evidence": [receipt.sha256],
+    })  # fmt: skip
+    hub_services.hub_receive_goods(
+        hub=palace, lines=bought, by=coordinator, fundraiser=FUNDRAISER, purchase=True
     )
-    ledger.append(
-        kind="intake",
-        payload={
-            "hub": PALACE,
-            "items": [bags],
-            "received_at": "2022-09-18T12:00:00Z",
-            "public_name": "Garment workshop, Shymkent",
-        },
-        at=_at(18, 12),
-    )
-    ledger.append(
-        kind="dispatch",
-        payload={"hub": PALACE, "place": ISFANA, "delivery": "isfana-1",
-                 "items": [flour, water, nappies, bags], "fundraisers": [FUNDRAISER]},
-        at=_at(19, 6),
+    hub_services.hub_receive_goods(
+        hub=hubs["ala-too-tent"], lines=_items(("water", "200"), ("blanket", "40")),
+        by=coordinator,
+    )  # fmt: skip
+    hub_services.stock_transfer(
+        from_hub=hubs["ala-too-tent"], to_hub=palace, lines=_items(("blanket", "30")),
+        by=coordinator,
+    )  # fmt: skip
+
+    # What the villages asked for.
+    requests = [
+        ("isfana", 1, (("flour", "300"), ("water", "400"), ("nappies", "30"))),
+        ("ak-sai", 1, (("insulin", "10"), ("first-aid-kit", "5"))),
+        ("kara-bak", 2, (("sleeping-bag", "60"), ("blanket", "60"))),
+        ("samarkandyk", 2, (("flour", "200"), ("rice", "100"))),
+        ("batken-school-3", 1, (("nappies", "40"), ("wet-wipes", "40"), ("soap", "100"))),
+        ("kulundu", 3, (("warm-clothes", "20"),)),
+        ("nookat", 3, (("water", "300"),)),
+    ]
+    filed = {}
+    for place, urgency, lines in requests:
+        filed[place] = hub_services.request_create(
+            hub=palace, place=places[place], lines=_items(*lines), by=coordinator,
+            urgency=urgency, note="", requester_contact="village head, by phone",
+        )  # fmt: skip
+
+    # The first delivery: the Sports Palace to Isfana, with photos and a confirmed handover.
+    carried = _items(("flour", "300"), ("water", "400"), ("nappies", "30"), ("sleeping-bag", "50"))
+    hub_services.stock_dispatch(
+        hub=palace, place=places["isfana"], lines=carried, by=coordinator,
+        reference="isfana-1", fundraisers=[FUNDRAISER],
     )  # fmt: skip
     photos = [
         ledger.evidence_store(data=demo_images.delivery_photo(seed), content_type="image/jpeg")
         for seed in (1, 2)
     ]
-    ledger.append(
-        kind="delivery",
-        payload={
-            "delivery": "isfana-1",
-            "hub": PALACE,
-            "place": ISFANA,
-            "items": [flour, water, nappies, bags],
-            "people": 340,
-            "households": 85,
-            "delivered_at": "2022-09-19T16:00:00Z",
-            "confirmed_by_recipient": True,
-            "fundraisers": [FUNDRAISER],
-            "evidence": [photo.sha256 for photo in photos],
-        },
-        at=_at(19, 18),
+    ledger.append(kind="delivery", payload={
+        "delivery": "isfana-1", "hub": palace.ledger_ref(), "place": places["isfana"].ledger_ref(),
+        "items": [item.ledger_line(q) for item, q in carried], "people": 340, "households": 85,
+        "delivered_at": now, "confirmed_by_recipient": True, "fundraisers": [FUNDRAISER],
+        "evidence": [photo.sha256 for photo in photos],
+    })  # fmt: skip
+    hub_services.request_record_delivery(
+        request=filed["isfana"], lines=carried[:3], delivered_at=timezone.now()
     )
-    wrong = ledger.append(
-        kind="donation",
-        payload=_donation("50000.00", "KZT", "50000.00", "1", "same currency", channel="cash"),
-        at=_at(20, 9),
-    )
+
+    # A mistake and its correction: the same cash gift was typed in twice.
+    wrong = ledger.append(kind="donation", payload={
+        "fundraiser": FUNDRAISER, "money": _money("50000.00", "KZT"),
+        "converted": _money("50000.00", "KZT"), "rate": "1", "rate_source": "same currency",
+        "channel": "cash", "received_at": now,
+    })  # fmt: skip
     ledger.append(
         kind="correction",
         payload={"reverses": wrong.index, "reason": "The same cash gift was recorded twice."},
-        at=_at(20, 10),
     )

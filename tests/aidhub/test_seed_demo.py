@@ -27,3 +27,21 @@ def test_seed_demo_refuses_production(settings):
     with pytest.raises(CommandError, match="production"):
         call_command("seed_demo")
     assert not get_user_model().objects.exists()
+
+
+def test_seed_demo_builds_hubs_places_requests_and_a_signed_ledger(client, media):
+    from hubs.models import Hub, Place, SupplyRequest
+    from ledger.models import Checkpoint, LedgerEntry
+
+    call_command("seed_demo")
+    assert Hub.objects.get(slug="sports-palace").kind == "central"
+    assert Hub.objects.filter(kind="collection_point").count() == 3
+    assert Place.objects.count() == 10
+    assert Place.objects.filter(region__slug__in=["batken", "osh"]).count() == 10
+    assert SupplyRequest.objects.get(place__slug="isfana").status == "fulfilled"
+    gaps = [gap.place.slug for gap in client.get("/gaps/").context["gaps"]]
+    assert "isfana" not in gaps and "ak-sai" in gaps
+    assert Checkpoint.objects.get().size == LedgerEntry.objects.count()
+    entries = LedgerEntry.objects.count()
+    call_command("seed_demo")
+    assert LedgerEntry.objects.count() == entries

@@ -84,3 +84,22 @@ def test_verifier_catches_a_rewritten_history_even_when_it_is_re_signed(
     assert result.returncode == 1, result.stdout + result.stderr
     assert "FAILED" in result.stdout
     assert "does not extend the one of size 9 seen before" in result.stdout
+
+
+def test_verifier_passes_on_the_demo_and_fails_on_a_tampered_copy(
+    live_server, media, ledger_transactional_db, tmp_path
+):
+    from django.core.management import call_command
+
+    call_command("seed_demo")
+    honest = run_verifier(live_server.url, tmp_path / "state.json")
+    assert honest.returncode == 0, honest.stdout + honest.stderr
+    victim = LedgerEntry.objects.get(kind="delivery")
+    forged = bytes(victim.leaf).replace(b'"people":340', b'"people":3400')
+    with transaction.atomic():
+        drop_triggers(connection)
+        LedgerEntry.objects.filter(pk=victim.pk).update(leaf=forged)
+        create_triggers(connection)
+    tampered = run_verifier(live_server.url, tmp_path / "state2.json")
+    assert tampered.returncode == 1
+    assert f"FAILED: entry {victim.index}" in tampered.stdout

@@ -1,0 +1,883 @@
+#!/usr/bin/env python3
+"""Benchmark of the public ledger on PostgreSQL. It prints figures; it never passes or fails.
+
+Run from the project folder (PostgreSQL must be running; the database is created if missing)::
+
+    .venv/bin/python bench/ledger.py [--entries 1000000] [--appends 2000] [--http]
+        [--database-url postgres://postgres@127.0.0.1:5432/aidhub_bench]
+
+What it measures, in this order:
+
+1. bulk load: fills the bench ledger up to --entries donation entries with COPY, keeping every
+   invariant `ledger.services.append` keeps (so `ledger/verify.py` passes), then signs a
+   checkpoint;
+2. inclusion and consistency proofs at that size: `ledger.queries` (one SQL query each) and
+   the HTTP endpoint through Django's test client;
+3. the verifier's own work over every entry (`verify_entries` + `root_from_leaf_hashes`) beside
+   plain SHA-256 over the same bytes, and with --http the real `ledger/verify.py` against a
+   gunicorn server started here;
+4. appends per second through the real `ledger.services.append`, 1 thread and 4 threads,
+   after everything else (so they run at the loaded size and later runs start a bit bigger).
+
+The report is printed as Markdown and written to bench/results/<date>-ledger.md. The bench
+database is the only one touched: never `test`, never the project's SQLite file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import hashlib
+import os
+import platform
+import random
+import re
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+import warnings
+from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+# Run as a script, this file's folder comes first on sys.path, and this file is called
+# "ledger": put the project folder there instead, so `import ledger` finds the app.
+if sys.path and Path(sys.path[0] or ".").resolve() == ROOT / "bench":
+    sys.path[0] = str(ROOT)
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/aidhub_bench"
+BENCH_ORIGIN = "bench.aidhub/ledger"
+# Variants of a donation: realistic spread of fundraisers, channels and currencies, and the
+# running totals then have more than one row to keep right.
+FUNDRAISERS = [
+    {"id": "batken-2022", "title": "Aid for Batken evacuees"},
+    {"id": "osh-winter", "title": "Winter clothes for Osh"},
+    {"id": "leilek-water", "title": "Drinking water for Leilek"},
+]
+CHANNELS = ["card", "bank_transfer", "cash", "e_wallet"]
+CURRENCIES = ["KZT", "KZT", "KGS", "USD"]  # weighted: most donations in tenge
+AMOUNT_MARK = "AMOUNT-MARK"
+TIME_MARK = "TIME-MARK"
+
+
+# --------------------------------------------------------------------------- set-up
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--entries", type=int, default=1_000_000, help="ledger size to reach")
+    parser.add_argument("--database-url", default=DEFAULT_URL, help="the bench database")
+    parser.add_argument("--appends", type=int, default=2000, help="appends per thread setting")
+    parser.add_argument("--proofs", type=int, default=200, help="proofs timed of each kind")
+    parser.add_argument("--chunk", type=int, default=50_000, help="entries per COPY chunk")
+    parser.add_argument("--http", action="store_true", help="also run ledger/verify.py over HTTP")
+    parser.add_argument("--seed", type=int, default=20220918, help="random seed")
+    parser.add_argument(
+        "--results", type=Path, default=ROOT / "bench" / "results", help="report folder"
+    )
+    args = parser.parse_args()
+    db_name = urlsplit(args.database_url).path.lstrip("/")
+    if db_name in ("", "test", "postgres", "template0", "template1") or "sqlite" in db_name:
+        parser.error(f"refusing to benchmark in database {db_name!r}; name a bench database")
+    return args
+
+
+def ensure_database(url: str) -> bool:
+    """Create the bench database if missing; True if it was created."""
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return not exists
+
+
+def bench_signing_key(name: str) -> str:
+    """A fixed, public signer key for the bench database only.
+
+    Fixed rather than generated per run, so a checkpoint signed by an earlier run on the same
+    bench database still verifies with today's key; the format is checked by the project's own
+    parser, so a change there fails loudly here.
+    """
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    from ledger.note import parse_private_key_text
+    from ledger.verify import ALG_ED25519, key_id
+
+    seed = hashlib.sha256(b"aidhub ledger benchmark key: public, never for a real log").digest()
+    public = (
+        Ed25519PrivateKey.from_private_bytes(seed)
+        .public_key()
+        .public_bytes(Encoding.Raw, PublicFormat.Raw)
+    )
+    encoded = base64.b64encode(bytes([ALG_ED25519]) + seed).decode()
+    text = f"PRIVATE+KEY+{name}+{key_id(name, public).hex()}+{encoded}"
+    parse_private_key_text(text)
+    return text
+
+
+def configure_django(url: str) -> None:
+    """Point settings at the bench database before Django starts; production-like options."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "aidhub.settings"
+    os.environ["DATABASE_URL"] = url
+    os.environ.pop("REDIS_URL", None)  # Celery eager, cache in memory: no broker needed
+    os.environ.pop("DATABASE_POOL", None)
+    os.environ.pop("AIDHUB_PRODUCTION", None)
+    # DEBUG off: the debug cursor records every query and would slow the figures down.
+    os.environ["DEBUG"] = "0"
+    os.environ["SECRET_KEY"] = "bench-" + secrets.token_urlsafe(40)
+    os.environ["ALLOWED_HOSTS"] = "127.0.0.1,localhost,testserver"
+    os.environ["LOG_LEVEL"] = "WARNING"
+    os.environ["LEDGER_ORIGIN"] = BENCH_ORIGIN
+    os.environ["LEDGER_KEY_NAME"] = BENCH_ORIGIN
+    os.environ.pop("LEDGER_SIGNING_KEY_FILE", None)
+    os.environ["LEDGER_SIGNING_KEY"] = bench_signing_key(BENCH_ORIGIN)
+
+    import django
+    from django.core.management import call_command
+
+    # WhiteNoise warns that collectstatic never ran; the API under test serves no static files.
+    warnings.filterwarnings("ignore", message="No directory at")
+
+    django.setup()
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def ms(ns: int | float) -> float:
+    return ns / 1e6
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+@dataclass
+class Report:
+    """Markdown sections collected while the phases run."""
+
+    sections: list[tuple[str, list[str]]] = field(default_factory=list)
+
+    def add(self, title: str, lines: list[str]) -> None:
+        self.sections.append((title, lines))
+        progress(f"[{title}] done")
+
+    def markdown(self, header: list[str]) -> str:
+        out = [*header]
+        for title, lines in self.sections:
+            out += ["", f"## {title}", "", *lines]
+        return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------- donations
+
+
+def donation_payload(rng: random.Random, received_at: str) -> dict:
+    """A valid donation payload, shaped like tests/ledger/factories.donation."""
+    currency = rng.choice(CURRENCIES)
+    amount = random_amount(rng, currency)
+    return {
+        "fundraiser": rng.choice(FUNDRAISERS),
+        "money": {"amount": amount, "currency": currency},
+        "converted": {"amount": amount, "currency": currency},
+        "rate": "1",
+        "rate_source": "same currency",
+        "channel": rng.choice(CHANNELS),
+        "received_at": received_at,
+    }
+
+
+def random_amount(rng: random.Random, currency: str) -> str:
+    # Round sums are common (500, 1000, 5000 tenge), the odd one has cents.
+    whole = (
+        rng.choice((500, 1000, 2000, 5000, 10000)) if rng.random() < 0.6 else rng.randint(1, 50000)
+    )
+    if currency == "USD":
+        whole = max(1, whole // 400)
+    cents = 0 if rng.random() < 0.8 else rng.randint(1, 99)
+    return f"{whole}.{cents:02d}"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One fundraiser/channel/currency combination, with its canonical payload pre-encoded.
+
+    RFC 8785 orders keys independently of values, and amounts and times are plain ASCII that
+    JSON never escapes, so substituting them into bytes made once by rfc8785 gives the same
+    bytes rfc8785 would give for each entry (checked on a sample during the load).
+    """
+
+    fundraiser: dict
+    channel: str
+    currency: str
+    before_amount: bytes
+    between_amounts: bytes
+    before_time: bytes
+    after_time: bytes
+
+    @classmethod
+    def make(cls, fundraiser: dict, channel: str, currency: str) -> Variant:
+        import rfc8785
+
+        payload = cls.payload_of(fundraiser, channel, currency, AMOUNT_MARK, TIME_MARK)
+        encoded = rfc8785.dumps(payload)
+        mark_a, mark_t = AMOUNT_MARK.encode(), TIME_MARK.encode()
+        # Which of amount and time comes first in canonical order is fixed: check, not assume.
+        first_amount = encoded.index(mark_a)
+        second_amount = encoded.index(mark_a, first_amount + 1)
+        time_at = encoded.index(mark_t)
+        if not second_amount < time_at:
+            raise RuntimeError("unexpected key order in the donation payload")
+        return cls(
+            fundraiser=fundraiser,
+            channel=channel,
+            currency=currency,
+            before_amount=encoded[:first_amount],
+            between_amounts=encoded[first_amount + len(mark_a) : second_amount],
+            before_time=encoded[second_amount + len(mark_a) : time_at],
+            after_time=encoded[time_at + len(mark_t) :],
+        )
+
+    @staticmethod
+    def payload_of(fundraiser: dict, channel: str, currency: str, amount: str, when: str) -> dict:
+        return {
+            "fundraiser": fundraiser,
+            "money": {"amount": amount, "currency": currency},
+            "converted": {"amount": amount, "currency": currency},
+            "rate": "1",
+            "rate_source": "same currency",
+            "channel": channel,
+            "received_at": when,
+        }
+
+    def leaf(self, index: int, amount: bytes, when: bytes) -> bytes:
+        # Top-level keys in canonical order: index, kind, payload, time.
+        return b"".join(
+            (
+                b'{"index":%d,"kind":"donation","payload":' % index,
+                self.before_amount,
+                amount,
+                self.between_amounts,
+                amount,
+                self.before_time,
+                when,
+                self.after_time,
+                b',"time":"',
+                when,
+                b'"}',
+            )
+        )
+
+
+# --------------------------------------------------------------------------- bulk load
+
+
+class RightEdgeStore:
+    """The stored nodes a future append can ask for: one complete subtree per level.
+
+    `merkle.nodes_to_store_after_append(i, ...)` only reads the left siblings of the subtrees
+    leaf i completes, which are the right-edge subtrees of the tree of size i. Keeping just
+    those (instead of MemoryStore's every node) keeps memory flat at a million entries.
+    """
+
+    def __init__(self) -> None:
+        self.edge: dict[int, tuple[int, bytes]] = {}
+
+    def get_nodes(self, keys: Collection[tuple[int, int]]) -> Mapping[tuple[int, int], bytes]:
+        found = {}
+        for level, position in keys:
+            held = self.edge.get(level)
+            if held is not None and held[0] == position:
+                found[(level, position)] = held[1]
+        return found
+
+    def put(self, level: int, position: int, node: bytes) -> None:
+        self.edge[level] = (position, node)
+
+
+def right_edge_keys(size: int) -> list[tuple[int, int]]:
+    """The complete subtrees that make up a tree of `size` leaves (one per set bit)."""
+    return [(level, (size >> level) - 1) for level in range(size.bit_length()) if size >> level & 1]
+
+
+def bulk_load(target: int, chunk: int, seed: int) -> list[str]:
+    """Append donations up to `target` entries with COPY, in one transaction."""
+    from django.db import connection, transaction
+
+    from ledger import merkle, services, verify
+    from ledger.models import LedgerEntry, LedgerHead, LedgerTotal
+    from ledger.schemas import validate_payload
+    from ledger.store import DatabaseNodeStore
+
+    started = time.perf_counter()
+    with transaction.atomic():
+        LedgerHead.objects.get_or_create(pk=1, defaults={"size": 0})
+        # The head row's lock keeps real appends out for the whole load, as append does.
+        size = LedgerHead.objects.select_for_update().values_list("size", flat=True).get(pk=1)
+        last = LedgerEntry.objects.order_by("-index").values_list("index", "created_at").first()
+        if (last[0] + 1 if last else 0) != size:
+            raise RuntimeError(f"head says {size} entries, the table ends at {last}")
+        if size >= target:
+            return [f"No load needed: the bench ledger already has {size:,} entries."]
+
+        store = RightEdgeStore()
+        seeds = right_edge_keys(size)
+        for (level, position), node in DatabaseNodeStore().get_nodes(seeds).items():
+            store.put(level, position, node)
+        if len(store.edge) != len(seeds):
+            raise RuntimeError("stored tree nodes are missing for the current right edge")
+
+        variants = [
+            Variant.make(f, ch, cur) for f in FUNDRAISERS for ch in CHANNELS for cur in CURRENCIES
+        ]
+        for variant in variants:
+            validate_payload("donation", Variant.payload_of(
+                variant.fundraiser, variant.channel, variant.currency, "5000.00",
+                "2022-09-18T10:00:00Z",
+            ))  # fmt: skip
+        rng = random.Random(seed + size)
+        # Entry times spread evenly over the last 30 days (after any existing entry), never in
+        # the future, non-decreasing like real appends.
+        now = int(time.time())
+        first_ts = max(int(last[1].timestamp()) if last else 0, now - 30 * 86400)
+        count = target - size
+        totals: dict[tuple[str, str, str], int] = {}  # cents, exact
+        raw = connection.cursor().connection  # psycopg 3, inside Django's transaction
+        nodes_to_store = merkle.nodes_to_store_after_append
+        sha256 = hashlib.sha256
+        checked = 0
+        last_ts, when, moment = -1, b"", datetime.now(UTC)
+        for start in range(size, target, chunk):
+            stop = min(start + chunk, target)
+            entries, nodes, refs = [], [], []
+            for index in range(start, stop):
+                ts = first_ts + (index - size) * (now - first_ts) // count
+                if ts != last_ts:
+                    moment = datetime.fromtimestamp(ts, UTC)
+                    when = moment.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+                    last_ts = ts
+                variant = variants[int(rng.random() * len(variants))]
+                amount = random_amount(rng, variant.currency)
+                leaf = variant.leaf(index, amount.encode(), when)
+                digest = sha256(b"\x00" + leaf).digest()
+                entries.append(
+                    (index, "donation", leaf, digest, moment, None, "in", variant.currency, amount)
+                )
+                for level, position, node in nodes_to_store(index, digest, store):
+                    store.put(level, position, node)
+                    nodes.append((level, position, node))
+                fid = variant.fundraiser["id"]
+                refs.append((index, "fundraiser", fid, variant.fundraiser["title"]))
+                whole, cents = amount.split(".")
+                value = int(whole) * 100 + int(cents)
+                for key in (("all", "", variant.currency), ("fundraiser", fid, variant.currency)):
+                    totals[key] = totals.get(key, 0) + value
+                if index % 997 == 0 or index == target - 1:
+                    # The fast path must give exactly the bytes and hash the real append gives.
+                    payload = Variant.payload_of(
+                        variant.fundraiser, variant.channel, variant.currency, amount, when.decode()
+                    )
+                    expected = services.leaf_bytes(
+                        index=index, kind="donation", time=when.decode(), payload=payload
+                    )
+                    if leaf != expected or digest != verify.leaf_hash(expected):
+                        raise RuntimeError(f"fast leaf {index} differs from rfc8785:\n{leaf!r}")
+                    checked += 1
+            with raw.cursor() as cur:
+                copy_rows(
+                    cur,
+                    'COPY ledger_ledgerentry ("index", kind, leaf, leaf_hash, created_at, '
+                    "reverses_id, direction, currency, amount) FROM STDIN",
+                    entries,
+                )
+                copy_rows(cur, "COPY ledger_treenode (level, position, hash) FROM STDIN", nodes)
+                copy_rows(
+                    cur, "COPY ledger_ledgerref (entry_id, scope, ref, label) FROM STDIN", refs
+                )
+            elapsed = time.perf_counter() - started
+            rate = (stop - size) / elapsed
+            progress(f"loaded {stop:,} of {target:,} entries ({rate:,.0f}/s, {elapsed:.0f} s)")
+
+        for (scope, ref, currency), cents in totals.items():
+            add_total(LedgerTotal, scope, ref, currency, Decimal(cents).scaleb(-2))
+        LedgerHead.objects.filter(pk=1).update(size=target)
+        commit_started = time.perf_counter()
+    commit = time.perf_counter() - commit_started
+    load = time.perf_counter() - started
+
+    # A real ledger grows slowly and autovacuum keeps statistics and visibility maps current;
+    # after a bulk load that has to be done by hand, or the first reads pay for it.
+    vacuum_started = time.perf_counter()
+    with connection.cursor() as cur:
+        for table in ("ledger_ledgerentry", "ledger_treenode", "ledger_ledgerref"):
+            cur.execute("VACUUM (ANALYZE) " + table)
+    vacuum = time.perf_counter() - vacuum_started
+    return [
+        f"- loaded {count:,} donation entries (from size {size:,} to {target:,}) in "
+        f"**{load:.1f} s** ({count / load:,.0f} entries/s, chunks of {chunk:,}, one transaction,"
+        f" commit {commit:.1f} s)",
+        f"- fast leaf encoding checked against `rfc8785` on {checked:,} sampled entries: identical",
+        f"- `VACUUM (ANALYZE)` of the three tables afterwards: {vacuum:.1f} s",
+    ]
+
+
+def copy_rows(cursor: object, statement: str, rows: list[tuple]) -> None:
+    with cursor.copy(statement) as copy:  # type: ignore[attr-defined]
+        for row in rows:
+            copy.write_row(row)
+
+
+def add_total(model: type, scope: str, ref: str, currency: str, amount: Decimal) -> None:
+    from django.db.models import F
+
+    rows = model.objects.filter(scope=scope, ref=ref, currency=currency)
+    if not rows.update(money_in=F("money_in") + amount):
+        model.objects.create(scope=scope, ref=ref, currency=currency, money_in=amount)
+
+
+def check_totals() -> str:
+    """Running totals equal the sums over the entries (one full scan; not timed)."""
+    from django.db.models import Sum
+
+    from ledger.models import LedgerEntry, LedgerTotal
+
+    sums = dict(
+        LedgerEntry.objects.filter(direction="in")
+        .values("currency")
+        .annotate(total=Sum("amount"))
+        .values_list("currency", "total")
+    )
+    kept = dict(LedgerTotal.objects.filter(scope="all").values_list("currency", "money_in"))
+    return "yes" if sums == kept else f"NO: entries {sums}, totals {kept}"
+
+
+# --------------------------------------------------------------------------- proofs
+
+
+def timed(calls: list[Callable[[], object]], warmup: int = 5) -> list[float]:
+    """Milliseconds per call, after a few untimed calls to warm caches and connections."""
+    for call in calls[:warmup]:
+        call()
+    out = []
+    for call in calls:
+        t0 = time.perf_counter_ns()
+        call()
+        out.append(ms(time.perf_counter_ns() - t0))
+    return out
+
+
+def summary(values: list[float]) -> str:
+    return (
+        f"median **{statistics.median(values):.2f} ms**, p95 {percentile(values, 0.95):.2f} ms, "
+        f"max {max(values):.2f} ms"
+    )
+
+
+def bench_proofs(size: int, count: int, rng: random.Random) -> list[str]:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from ledger import merkle, queries
+    from ledger.store import DatabaseNodeStore
+
+    reads: list[int] = []
+
+    class CountingStore(DatabaseNodeStore):
+        def get_nodes(self, keys: Collection[tuple[int, int]]) -> Mapping:
+            reads.append(len(keys))
+            return super().get_nodes(keys)
+
+    indexes = [rng.randrange(size) for _ in range(count)]
+    olds = [rng.randrange(1, size) for _ in range(count)]
+    lines = [f"Tree size **{size:,}**; {count} random leaves / old sizes each.", ""]
+
+    inclusion = timed([lambda i=i: queries.inclusion_proof(i, size) for i in indexes])
+    consistency = timed([lambda o=o: queries.consistency_proof(o, size) for o in olds])
+
+    # Counted in a separate untimed pass so the counting does not weigh on the timings.
+    reads.clear()
+    lengths = [len(merkle.inclusion_proof(i, size, CountingStore())) for i in indexes]
+    inclusion_reads = list(reads)
+    reads.clear()
+    c_lengths = [len(merkle.consistency_proof(o, size, CountingStore())) for o in olds]
+    consistency_reads = list(reads)
+    with CaptureQueriesContext(connection) as captured:
+        queries.inclusion_proof(indexes[0], size)
+    proof_queries = len(captured.captured_queries)
+    node_sql = captured.captured_queries[-1]["sql"]
+    with connection.cursor() as cur:
+        cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + node_sql)
+        plan = [row[0] for row in cur.fetchall()]
+
+    client = Client()
+    http_indexes = [rng.randrange(size) for _ in range(50)]
+    status: set[int] = set()
+
+    def get(i: int) -> None:
+        response = client.get(f"/api/ledger/proof/inclusion?index={i}&size={size}")
+        status.add(response.status_code)
+
+    http = timed([lambda i=i: get(i) for i in http_indexes])
+
+    def spread(values: list[int]) -> str:
+        return f"{min(values)}–{max(values)} (median {statistics.median(values):g})"
+
+    lines += [
+        "| what | time | stored hashes read per proof | proof length |",
+        "| --- | --- | --- | --- |",
+        f"| `queries.inclusion_proof(index, {size})` | {summary(inclusion)} "
+        f"| {spread(inclusion_reads)} | {spread(lengths)} |",
+        f"| `queries.consistency_proof(old, {size})` | {summary(consistency)} "
+        f"| {spread(consistency_reads)} | {spread(c_lengths)} |",
+        f"| `GET /api/ledger/proof/inclusion` (test client, 50 requests) | {summary(http)} | | |",
+        "",
+        f"SQL queries per `queries.inclusion_proof`: {proof_queries} (head size + one node read)."
+        f" HTTP status codes seen: {sorted(status)}.",
+        "",
+        "Plan of the node read for one inclusion proof (`EXPLAIN (ANALYZE, BUFFERS)`, "
+        "first and last lines):",
+        "",
+        "```",
+        *plan[:6],
+        *(["..."] if len(plan) > 9 else []),
+        *plan[-3:],
+        "```",
+    ]
+    return lines
+
+
+# --------------------------------------------------------------------------- verifier
+
+
+def fetch_leaves(size: int) -> Iterator[bytes]:
+    from ledger.models import LedgerEntry
+
+    rows = LedgerEntry.objects.filter(index__lt=size).order_by("index")
+    for leaf in rows.values_list("leaf", flat=True).iterator(chunk_size=20_000):
+        yield bytes(leaf)
+
+
+def bench_verifier(size: int) -> list[str]:
+    from ledger import verify
+    from ledger.models import Checkpoint
+
+    t0 = time.perf_counter()
+    # Exactly what /api/ledger/entries serves: each leaf followed by a newline.
+    blob = b"".join(leaf + b"\n" for leaf in fetch_leaves(size))
+    fetch = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    lines = blob.split(b"\n")
+    lines.pop()  # the newline ending the last line
+    split = time.perf_counter() - t0
+    if len(lines) != size:
+        raise RuntimeError(f"fetched {len(lines)} lines for a tree of {size}")
+
+    sha256 = hashlib.sha256
+    t0 = time.perf_counter()
+    for line in lines:
+        sha256(line).digest()
+    plain_lines = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    sha256(blob).digest()
+    plain_blob = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    hashes, evidence = verify.verify_entries(lines)
+    entries = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    root = verify.root_from_leaf_hashes(hashes)
+    tree = time.perf_counter() - t0
+    verifier = entries + tree
+
+    checkpoint = Checkpoint.objects.filter(size=size).first()
+    matches = "yes" if checkpoint and bytes(checkpoint.root_hash) == root else "no"
+    mib = len(blob) / 2**20
+    return [
+        f"{size:,} entries, {mib:,.1f} MiB of JSON Lines (mean {len(blob) / size:.0f} bytes a "
+        f"line), fetched from PostgreSQL in {fetch:.1f} s (not timed below); split into lines "
+        f"{split * 1000:.0f} ms.",
+        "",
+        "| what | time | per entry |",
+        "| --- | --- | --- |",
+        f"| plain SHA-256, one hash per line | **{plain_lines:.2f} s** "
+        f"| {plain_lines / size * 1e6:.2f} µs |",
+        f"| plain SHA-256 over the whole blob at once | {plain_blob:.2f} s "
+        f"| {plain_blob / size * 1e6:.2f} µs |",
+        f"| `verify.verify_entries` (checks + leaf hashes) | {entries:.2f} s "
+        f"| {entries / size * 1e6:.2f} µs |",
+        f"| `verify.root_from_leaf_hashes` | {tree:.2f} s | {tree / size * 1e6:.2f} µs |",
+        f"| verifier total | **{verifier:.2f} s** | {verifier / size * 1e6:.2f} µs |",
+        "",
+        f"- ratio verifier / plain SHA-256 per line: **{verifier / plain_lines:.2f}×**; "
+        f"verifier / SHA-256 of the whole blob: {verifier / plain_blob:.2f}×",
+        f"- root matches checkpoint: **{matches}** (checkpoint of size {size:,}); "
+        f"entries naming evidence: {len(evidence)}",
+    ]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(server: subprocess.Popen, url: str, seconds: float = 60) -> bool:
+    """Poll `url` until it answers 200; False if the server died or the time ran out."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (our server)
+                if response.status == 200:
+                    return True
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def bench_cli(size: int) -> list[str]:
+    """The real standalone verifier against a real server, end to end over HTTP."""
+    from django.conf import settings
+
+    from ledger import keys
+
+    port = free_port()
+    host = f"http://127.0.0.1:{port}"
+    gunicorn = [str(ROOT / ".venv" / "bin" / "gunicorn"), "aidhub.wsgi:application"]
+    gunicorn += ["--bind", f"127.0.0.1:{port}", "--workers", "2", "--timeout", "120"]
+    with tempfile.TemporaryFile() as server_log, tempfile.TemporaryDirectory() as tmp:
+        # The same environment as this process: bench database, key, DEBUG off.
+        server = subprocess.Popen(
+            gunicorn, cwd=ROOT, env=os.environ.copy(), stdout=server_log, stderr=subprocess.STDOUT
+        )
+        try:
+            if not wait_until_up(server, f"{host}/api/ledger/checkpoint"):
+                server_log.seek(0)
+                raise RuntimeError("gunicorn did not start:\n" + server_log.read().decode())
+            command = [sys.executable, str(ROOT / "ledger" / "verify.py"), host]
+            command += ["--key", keys.signer().verifier_key, "--skip-evidence"]
+            # A state file of its own, so no earlier run's state is compared or left behind.
+            command += ["--state", str(Path(tmp) / "state.json")]
+            progress(f"running ledger/verify.py against {host}")
+            t0 = time.perf_counter()
+            done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
+            elapsed = time.perf_counter() - t0
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+    out = done.stdout.strip()
+    verdict = out.splitlines()[-1] if out else done.stderr.strip()[-300:]
+    per_response = settings.LEDGER_ENTRIES_PER_RESPONSE
+    return [
+        f"`ledger/verify.py {host} --key … --skip-evidence` against gunicorn (2 workers on the "
+        f"same 2 cores), {size:,} entries, {per_response:,} per response "
+        f"(LEDGER_ENTRIES_PER_RESPONSE), so {-(-size // per_response):,} requests:",
+        "",
+        f"- end to end: **{elapsed:.1f} s** ({size / elapsed:,.0f} entries/s), exit code "
+        f"{done.returncode}",
+        f"- its verdict: `{verdict[:200]}{'…' if len(verdict) > 200 else ''}`",
+    ]
+
+
+# --------------------------------------------------------------------------- appends
+
+
+def bench_appends(per_setting: int, threads: int, seed: int) -> tuple[float, int, list[str]]:
+    """Appends per second through the real `services.append`, each in its own transaction."""
+    from django.db import connection, transaction
+
+    from ledger import services
+
+    per_thread = [per_setting // threads + (t < per_setting % threads) for t in range(threads)]
+    errors: list[str] = []
+    barrier = threading.Barrier(threads + 1)
+
+    def work(t: int) -> None:
+        rng = random.Random(seed * 100 + t)
+        try:
+            payloads = [
+                donation_payload(rng, services.utc_timestamp(datetime.now(UTC)))
+                for _ in range(per_thread[t])
+            ]
+            barrier.wait()
+            for payload in payloads:
+                with transaction.atomic():
+                    services.append(kind="donation", payload=payload)
+        except Exception as exc:  # reported, never swallowed: a failing append is news
+            errors.append(f"thread {t}: {exc!r}")
+            barrier.abort()
+        finally:
+            connection.close()  # this thread's own connection
+
+    workers = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
+    for worker in workers:
+        worker.start()
+    with contextlib.suppress(threading.BrokenBarrierError):
+        barrier.wait()  # broken only when a thread failed while preparing; see `errors`
+    t0 = time.perf_counter()
+    for worker in workers:
+        worker.join()
+    elapsed = time.perf_counter() - t0
+    return elapsed, sum(per_thread), errors
+
+
+def bench_all_appends(count: int, seed: int) -> list[str]:
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from ledger import services
+
+    from_size = services.tree_size()
+    rows = []
+    notes = []
+    for threads in (1, 4):
+        elapsed, done, errors = bench_appends(count, threads, seed + threads)
+        rows.append(
+            f"| {threads} | {done:,} | {elapsed:.1f} s | **{done / elapsed:,.0f}** "
+            f"| {elapsed / done * 1000:.2f} ms |"
+        )
+        notes += errors
+    to_size = services.tree_size()
+    # One more append, watched (not timed), to show its round trips.
+    with CaptureQueriesContext(connection) as captured, transaction.atomic():
+        now = services.utc_timestamp(datetime.now(UTC))
+        services.append(kind="donation", payload=donation_payload(random.Random(seed), now))
+    statements = []
+    for query in captured.captured_queries:
+        verb = query["sql"].split(None, 1)[0]
+        table = re.search(r'"ledger_(\w+)"', query["sql"])
+        statements.append(f"{verb} {table.group(1)}" if table else verb)
+    return [
+        f"Real `ledger.services.append` of donation payloads, each in its own "
+        f"`transaction.atomic()`, from tree size {from_size:,} to {to_size:,}.",
+        "",
+        "| threads | appends | wall time | appends/s | mean per append |",
+        "| --- | --- | --- | --- | --- |",
+        *rows,
+        "",
+        f"SQL statements of one more append (index {to_size:,}, watched, not timed): "
+        f"{len(statements)}: {', '.join(statements)}. The head row stays locked from its "
+        "UPDATE to the COMMIT.",
+        *(["", "Errors:", *[f"- {e}" for e in notes]] if notes else []),
+    ]
+
+
+# --------------------------------------------------------------------------- report
+
+
+def machine_header() -> list[str]:
+    from django.db import connection
+
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    with connection.cursor() as cur:
+        cur.execute("SHOW server_version")
+        pg = cur.fetchone()[0]
+        cur.execute("SHOW synchronous_commit")
+        sync = cur.fetchone()[0]
+        cur.execute("SHOW shared_buffers")
+        buffers = cur.fetchone()[0]
+    return [
+        f"# Ledger benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        "",
+        f"- machine: {platform.platform()}; CPU: {cpu}; cores: {os.cpu_count()}",
+        f"- Python {platform.python_version()}; PostgreSQL {pg} on 127.0.0.1 (synchronous_commit"
+        f" {sync}, shared_buffers {buffers}); Django DEBUG off, CONN_MAX_AGE on",
+    ]
+
+
+def main() -> int:
+    args = parse_args()
+    overall = time.perf_counter()
+    created = ensure_database(args.database_url)
+    configure_django(args.database_url)
+
+    from ledger import services
+
+    rng = random.Random(args.seed)
+    report = Report()
+    phases: list[str] = []
+
+    def phase(title: str, run: Callable[[], list[str]]) -> None:
+        progress(f"[{title}] …")
+        t0 = time.perf_counter()
+        lines = run()
+        phases.append(f"| {title} | {time.perf_counter() - t0:.1f} s |")
+        report.add(title, lines)
+
+    phase("Bulk load", lambda: bulk_load(args.entries, args.chunk, args.seed))
+    size = services.tree_size()
+    checkpoint = services.checkpoint_sign()
+    report.sections[-1][1].append(
+        f"- checkpoint at size {size:,}: "
+        + ("signed now" if checkpoint else "already signed by an earlier run")
+        + f"; running totals equal the sums over the entries: {check_totals()}"
+    )
+    phase("Proofs", lambda: bench_proofs(size, args.proofs, rng))
+    phase("Verifier", lambda: bench_verifier(size))
+    if args.http:
+        phase("Verifier over HTTP", lambda: bench_cli(size))
+    if args.appends > 0:
+        phase("Appends", lambda: bench_all_appends(args.appends, args.seed))
+
+    header = machine_header()
+    header += [
+        f"- bench database `{urlsplit(args.database_url).path.lstrip('/')}`"
+        f"{' (created by this run)' if created else ''}; command: "
+        f"`.venv/bin/python bench/{Path(__file__).name} {' '.join(sys.argv[1:])}`".rstrip(),
+    ]
+    report.add(
+        "Phases",
+        [
+            "| phase | wall time |",
+            "| --- | --- |",
+            *phases,
+            f"| whole run | {time.perf_counter() - overall:.1f} s |",
+        ],
+    )
+    text = report.markdown(header)
+    print(text)
+    args.results.mkdir(parents=True, exist_ok=True)
+    path = args.results / f"{datetime.now(UTC):%Y-%m-%d}-ledger.md"
+    path.write_text(text, encoding="utf-8")
+    progress(f"report written to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

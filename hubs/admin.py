@@ -1,0 +1,269 @@
+"""The coordinators' admin: each sees and changes only their own hubs' rows."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .models import (
+    Category,
+    Hub,
+    Item,
+    Membership,
+    Place,
+    Region,
+    StockLevel,
+    StockMovement,
+    SupplyRequest,
+    SupplyRequestLine,
+)
+from .queries import coordinated_hubs, is_coordinator
+
+
+class HubScopedAdmin(admin.ModelAdmin):
+    """Rows reachable through `hub_path` from the user's coordinated hubs; superusers see all.
+
+    Rows outside a coordinator's hubs are not in the queryset, so the admin cannot show or
+    change them even by a typed URL."""
+
+    hub_path = "hub"
+
+    def get_queryset(self, request):
+        rows = super().get_queryset(request)
+        if request.user.is_superuser:
+            return rows
+        return rows.filter(**{f"{self.hub_path}__in": coordinated_hubs(request.user)})
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser or is_coordinator(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request) and (obj is None or self._owns(request, obj))
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return self.has_module_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def _owns(self, request, obj) -> bool:
+        return request.user.is_superuser or self.get_queryset(request).filter(pk=obj.pk).exists()
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is Hub and not request.user.is_superuser:
+            kwargs["queryset"] = coordinated_hubs(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class CatalogueAdmin(admin.ModelAdmin):
+    """Places and items are shared by all hubs: coordinators read them, superusers edit."""
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser or is_coordinator(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+
+@admin.register(Region)
+class RegionAdmin(CatalogueAdmin):
+    list_display = ["name", "slug", "country"]
+    search_fields = ["name"]
+
+
+@admin.register(Place)
+class PlaceAdmin(CatalogueAdmin):
+    list_display = ["name", "kind", "region", "district", "population_displaced",
+                    "last_delivery_at"]  # fmt: skip
+    list_filter = ["region", "kind"]
+    search_fields = ["name", "district", "slug"]
+    list_select_related = ["region"]
+    list_per_page = 100
+
+    def has_change_permission(self, request, obj=None):
+        # Any coordinator may correct a place's details (population, coordinates).
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request):
+        return self.has_module_permission(request)
+
+
+@admin.register(Item)
+class ItemAdmin(CatalogueAdmin):
+    list_display = ["name", "name_ru", "category", "unit", "slug"]
+    list_filter = ["category", "unit"]
+    search_fields = ["name", "name_ru", "name_ky", "name_kk", "slug"]
+
+
+class StockLevelInline(admin.TabularInline):
+    model = StockLevel
+    fields = ["item", "quantity"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _("stock now")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(quantity__gt=0).select_related("item")
+
+
+class StockMovementInline(admin.TabularInline):
+    model = StockMovement
+    fields = ["created_at", "kind", "item", "quantity", "reason", "reference", "ledger_link"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    max_num = 0
+    verbose_name_plural = _("stock movements (newest first)")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("item")
+
+    @admin.display(description=_("ledger"))
+    def ledger_link(self, movement):
+        if movement.ledger_index is None:
+            return "—"
+        url = reverse("ledger:entry", args=[movement.ledger_index])
+        return format_html('<a href="{}">#{}</a>', url, movement.ledger_index)
+
+
+class HubForm(forms.ModelForm):
+    accepts = forms.MultipleChoiceField(
+        label=_("accepts now"),
+        choices=Category.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = Hub
+        fields = [
+            "slug", "name", "kind", "region", "address", "latitude", "longitude",
+            "opening_hours", "public_contact", "accepts", "surplus_items", "is_active",
+        ]  # fmt: skip
+
+
+@admin.register(Hub)
+class HubAdmin(HubScopedAdmin):
+    hub_path = "pk"
+    form = HubForm
+    list_display = ["name", "kind", "region", "opening_hours", "is_active", "manage_link"]
+    list_filter = ["kind", "is_active", "region"]
+    search_fields = ["name", "address"]
+    filter_horizontal = ["surplus_items"]
+    inlines = [StockLevelInline, StockMovementInline]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        rows = admin.ModelAdmin.get_queryset(self, request)
+        return rows if request.user.is_superuser else rows.filter(
+            pk__in=coordinated_hubs(request.user)
+        )  # fmt: skip
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if request.user.is_superuser else ["slug", "kind", "region"]
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return self.prepopulated_fields if request.user.is_superuser else {}
+
+    @admin.display(description=_("stock and requests"))
+    def manage_link(self, hub):
+        return format_html('<a href="{}">{}</a>', reverse("hubs:manage", args=[hub.slug]),
+                           _("manage"))  # fmt: skip
+
+
+@admin.register(Membership)
+class MembershipAdmin(HubScopedAdmin):
+    list_display = ["user", "hub", "role"]
+    list_filter = ["role", "hub"]
+    search_fields = ["user__username", "user__first_name", "hub__name"]
+    list_select_related = ["user", "hub"]
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_change_permission(request, obj)
+
+
+class SupplyRequestLineInline(admin.TabularInline):
+    model = SupplyRequestLine
+    fields = ["item", "quantity", "delivered"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class CancelReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Why are they cancelled?"), max_length=200)
+
+
+@admin.register(SupplyRequest)
+class SupplyRequestAdmin(HubScopedAdmin):
+    list_display = ["id", "place", "hub", "urgency", "status", "needed_by", "created_at"]
+    list_filter = ["status", "urgency", "hub", "place__region"]
+    search_fields = ["place__name", "note"]
+    list_select_related = ["place", "hub"]
+    date_hierarchy = "created_at"
+    inlines = [SupplyRequestLineInline]
+    fields = ["place", "hub", "urgency", "needed_by", "note", "requester_contact", "status",
+              "cancel_reason", "created_by", "created_at"]  # fmt: skip
+    readonly_fields = ["place", "hub", "status", "cancel_reason", "created_by", "created_at"]
+    actions = ["cancel_requests"]
+
+    def has_add_permission(self, request):
+        # Requests are filed from a hub's page, where the duplicate guard and item lines live.
+        return False
+
+    @admin.action(description=_("Cancel the selected requests"))
+    def cancel_requests(self, request, queryset):
+        form = CancelReasonForm(request.POST if "reason" in request.POST else None)
+        if form.is_valid():
+            cancelled = 0
+            for supply_request in queryset:
+                try:
+                    cancelled += services.request_cancel(
+                        request=supply_request, reason=form.cleaned_data["reason"],
+                        by=request.user,
+                    )  # fmt: skip
+                except ValidationError as exc:
+                    self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            self.message_user(request, _("%(n)s requests cancelled.") % {"n": cancelled})
+            return None
+        return render(
+            request,
+            "admin/hubs/cancel_requests.html",
+            {**self.admin_site.each_context(request), "form": form, "requests": queryset,
+             "opts": self.model._meta, "action": "cancel_requests"},
+        )  # fmt: skip
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(HubScopedAdmin):
+    list_display = ["created_at", "hub", "kind", "item", "quantity", "reason", "ledger_index"]
+    list_filter = ["kind", "hub", "item__category"]
+    search_fields = ["item__name", "reason", "reference"]
+    list_select_related = ["hub", "item"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False  # stock moves only through the services, with their ledger entries
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,128 @@
+"""Reads about hubs, places and requests: public ones, and ones scoped to a coordinator."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from .models import Hub, Membership, Place, Region, StockLevel, SupplyRequest, SupplyRequestLine
+
+OPEN = [SupplyRequest.Status.OPEN, SupplyRequest.Status.PARTLY]
+
+
+# ---- who may do what ------------------------------------------------------------------------
+
+
+def coordinated_hubs(user: AbstractBaseUser) -> QuerySet[Hub]:
+    """The hubs a user coordinates (every hub for a superuser)."""
+    if not user.is_authenticated:
+        return Hub.objects.none()
+    if user.is_superuser:
+        return Hub.objects.all()
+    return Hub.objects.filter(
+        memberships__user=user, memberships__role=Membership.Role.COORDINATOR
+    ).distinct()
+
+
+def is_coordinator(user: AbstractBaseUser, hub: Hub | None = None) -> bool:
+    hubs = coordinated_hubs(user)
+    return hubs.filter(pk=hub.pk).exists() if hub else hubs.exists()
+
+
+# ---- public pages ---------------------------------------------------------------------------
+
+
+def public_hubs() -> QuerySet[Hub]:
+    return Hub.objects.filter(is_active=True).select_related("region")
+
+
+def public_hub(slug: str) -> Hub:
+    return get_object_or_404(
+        Hub.objects.filter(is_active=True)
+        .select_related("region")
+        .prefetch_related("surplus_items"),
+        slug=slug,
+    )
+
+
+def hub_stock(hub: Hub) -> list[StockLevel]:
+    return list(
+        StockLevel.objects.filter(hub=hub, quantity__gt=0)
+        .select_related("item")
+        .order_by("item__category", "item__name")
+    )
+
+
+def _with_lines(requests: QuerySet[SupplyRequest]) -> QuerySet[SupplyRequest]:
+    lines = SupplyRequestLine.objects.select_related("item").order_by("item__name")
+    return requests.select_related("place__region", "hub").prefetch_related(
+        Prefetch("lines", queryset=lines)
+    )
+
+
+@dataclass
+class NeedsFilter:
+    region: str = ""
+    category: str = ""
+    urgency: int | None = None
+
+
+def open_requests(needs: NeedsFilter) -> QuerySet[SupplyRequest]:
+    requests = SupplyRequest.objects.filter(status__in=OPEN)
+    if needs.region:
+        requests = requests.filter(place__region__slug=needs.region)
+    if needs.category:
+        requests = requests.filter(lines__item__category=needs.category).distinct()
+    if needs.urgency:
+        requests = requests.filter(urgency__lte=needs.urgency)
+    return _with_lines(requests.order_by("urgency", "created_at"))
+
+
+def regions_with_places() -> QuerySet[Region]:
+    return Region.objects.filter(place__isnull=False).distinct().order_by("name")
+
+
+def public_place(slug: str) -> Place:
+    return get_object_or_404(Place.objects.select_related("region"), slug=slug)
+
+
+def place_requests(place: Place) -> QuerySet[SupplyRequest]:
+    return _with_lines(SupplyRequest.objects.filter(place=place).order_by("-created_at"))
+
+
+@dataclass
+class Gap:
+    place: Place
+    most_urgent: int
+    waiting_since: object
+    open_requests: int
+
+    @property
+    def urgency_label(self) -> str:
+        return SupplyRequest.Urgency(self.most_urgent).label
+
+
+def gaps(days: int) -> list[Gap]:
+    """Places with open requests and no delivery in the last `days` days: where nothing has
+    arrived. Most urgent first, then the longest waiting."""
+    since = timezone.now() - timedelta(days=days)
+    places = (
+        Place.objects.filter(Q(last_delivery_at__isnull=True) | Q(last_delivery_at__lt=since))
+        .filter(requests__status__in=OPEN)
+        .annotate(
+            most_urgent=Min("requests__urgency", filter=Q(requests__status__in=OPEN)),
+            waiting_since=Min("requests__created_at", filter=Q(requests__status__in=OPEN)),
+            open_count=Count("requests", filter=Q(requests__status__in=OPEN), distinct=True),
+            newest=Max("requests__created_at"),
+        )
+        .select_related("region")
+        .order_by("most_urgent", "waiting_since")
+    )
+    return [
+        Gap(place=p, most_urgent=p.most_urgent, waiting_since=p.waiting_since,
+            open_requests=p.open_count)
+        for p in places
+    ]  # fmt: skip

@@ -1,0 +1,484 @@
+"""Every write about hubs, stock and requests. Each runs in one transaction with its ledger entry.
+
+Stock levels change by conditional UPDATE (`... WHERE quantity >= n`): on PostgreSQL the second
+of two concurrent dispatches re-reads the row after the first commits and takes nothing, so the
+level never goes below zero; the CHECK constraint is the database's own backstop.
+"""
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ledger import services as ledger
+
+from .models import (
+    MAX_QUANTITY,
+    Hub,
+    Item,
+    Place,
+    StockLevel,
+    StockMovement,
+    SupplyRequest,
+    SupplyRequestLine,
+    Unit,
+    format_quantity,
+)
+
+Line = tuple[Item, Decimal]
+WHOLE_UNITS = {Unit.PIECE, Unit.BOX, Unit.PACK}
+
+
+class StockError(ValidationError):
+    """Taking more than a hub holds."""
+
+
+class DuplicateRequest(ValidationError):
+    """An open request from the same place already asks for some of the same items."""
+
+    def __init__(self, existing: SupplyRequest, items: Sequence[Item]):
+        self.existing = existing
+        names = ", ".join(item.local_name for item in items)
+        super().__init__(
+            _(
+                "%(place)s already has an open request (no. %(id)s) for %(items)s. "
+                "Update that request instead of filing a new one."
+            )
+            % {"place": existing.place.name, "id": existing.pk, "items": names},
+            code="duplicate_request",
+        )
+
+
+def check_lines(lines: Iterable[Line], *, signed: bool = False) -> list[Line]:
+    """Quantities must be real amounts of a unit: positive (or non-zero when `signed`), at
+    most three decimals, whole for pieces, boxes and packs, and not absurdly large."""
+    checked: list[Line] = []
+    seen: set[int] = set()
+    for item, raw in lines:
+        try:
+            quantity = Decimal(raw)
+        except (InvalidOperation, TypeError):
+            raise ValidationError(
+                _("“%(value)s” is not a quantity.") % {"value": raw}, code="quantity"
+            ) from None
+        name = item.local_name
+        if not quantity.is_finite() or quantity == 0 or (quantity < 0 and not signed):
+            raise ValidationError(
+                _("The quantity of %(item)s must be more than zero.") % {"item": name},
+                code="quantity",
+            )
+        if abs(quantity) > MAX_QUANTITY:
+            raise ValidationError(
+                _("%(quantity)s of %(item)s is more than one line can hold (%(max)s).")
+                % {"quantity": raw, "item": name, "max": format_quantity(MAX_QUANTITY)},
+                code="quantity",
+            )
+        if quantity != quantity.quantize(Decimal("0.001")):
+            raise ValidationError(
+                _("Give %(item)s with at most three decimals.") % {"item": name}, code="quantity"
+            )
+        if item.unit in WHOLE_UNITS and quantity != quantity.to_integral_value():
+            raise ValidationError(
+                _("%(item)s is counted in %(unit)s: give a whole number.")
+                % {"item": name, "unit": item.get_unit_display()},
+                code="quantity",
+            )
+        if item.pk in seen:
+            raise ValidationError(
+                _("%(item)s is listed twice; put it on one line.") % {"item": name},
+                code="duplicate_item",
+            )
+        seen.add(item.pk)
+        checked.append((item, quantity))
+    if not checked:
+        raise ValidationError(_("List at least one item."), code="no_lines")
+    # Always touch stock rows in the same order, so concurrent writers never deadlock.
+    return sorted(checked, key=lambda line: line[0].pk)
+
+
+def _take(hub: Hub, item: Item, quantity: Decimal) -> None:
+    taken = StockLevel.objects.filter(hub=hub, item=item, quantity__gte=quantity).update(
+        quantity=F("quantity") - quantity
+    )
+    if not taken:
+        left = (
+            StockLevel.objects.filter(hub=hub, item=item).values_list("quantity", flat=True).first()
+        ) or Decimal(0)
+        raise StockError(
+            _(
+                "%(hub)s has only %(left)s %(unit)s of %(item)s left; "
+                "%(wanted)s %(unit)s cannot be taken."
+            )
+            % {
+                "hub": hub.name,
+                "left": format_quantity(left),
+                "unit": item.get_unit_display(),
+                "item": item.local_name,
+                "wanted": format_quantity(quantity),
+            },
+            code="insufficient_stock",
+        )
+
+
+def _put(hub: Hub, item: Item, quantity: Decimal) -> None:
+    if StockLevel.objects.filter(hub=hub, item=item).update(quantity=F("quantity") + quantity):
+        return
+    try:
+        with transaction.atomic():
+            StockLevel.objects.create(hub=hub, item=item, quantity=quantity)
+    except IntegrityError:  # created by a concurrent writer a moment ago
+        StockLevel.objects.filter(hub=hub, item=item).update(quantity=F("quantity") + quantity)
+
+
+def _move(
+    *,
+    hub: Hub,
+    lines: Sequence[Line],
+    kind: str,
+    sign: int,
+    by: AbstractBaseUser | None,
+    reason: str = "",
+    reference: str = "",
+) -> list[StockMovement]:
+    movements = []
+    for item, quantity in lines:
+        if sign < 0:
+            _take(hub, item, quantity)
+        else:
+            _put(hub, item, quantity)
+        movements.append(
+            StockMovement(
+                hub=hub,
+                item=item,
+                kind=kind,
+                quantity=sign * quantity,
+                reason=reason,
+                reference=reference,
+                created_by=by if by and by.is_authenticated else None,
+            )
+        )
+    return StockMovement.objects.bulk_create(movements)
+
+
+def _link(movements: list[StockMovement], index: int) -> None:
+    StockMovement.objects.filter(pk__in=[m.pk for m in movements]).update(ledger_index=index)
+
+
+def _check_active(hub: Hub) -> None:
+    if not hub.is_active:
+        raise ValidationError(
+            _("%(hub)s is closed; reopen it before moving stock.") % {"hub": hub.name},
+            code="hub_inactive",
+        )
+
+
+def _utc(moment: datetime | None) -> str:
+    return ledger.utc_timestamp(moment or timezone.now())
+
+
+@transaction.atomic
+def hub_receive_goods(
+    *,
+    hub: Hub,
+    lines: Iterable[Line],
+    by: AbstractBaseUser | None,
+    public_name: str = "",
+    fundraiser: dict | None = None,
+    purchase: bool = False,
+    received_at: datetime | None = None,
+) -> int:
+    """Goods arrive at a hub (a gift in kind, or a purchase paid by a fundraiser).
+
+    Returns the index of the ledger entry (kind `intake`)."""
+    _check_active(hub)
+    checked = check_lines(lines)
+    kind = StockMovement.Kind.PURCHASE if purchase else StockMovement.Kind.INTAKE
+    movements = _move(hub=hub, lines=checked, kind=kind, sign=+1, by=by)
+    payload = {
+        "hub": hub.ledger_ref(),
+        "items": [item.ledger_line(q) for item, q in checked],
+        "received_at": _utc(received_at),
+    }
+    if public_name.strip():
+        payload["public_name"] = public_name.strip()
+    if fundraiser:
+        payload["fundraiser"] = fundraiser
+    entry = ledger.append(kind="intake", payload=payload)
+    _link(movements, entry.index)
+    return entry.index
+
+
+@transaction.atomic
+def stock_dispatch(
+    *,
+    hub: Hub,
+    place: Place,
+    lines: Iterable[Line],
+    by: AbstractBaseUser | None,
+    reference: str,
+    fundraisers: Sequence[dict] = (),
+) -> int:
+    """Goods leave a hub for a place (a delivery). Refused, with nothing written, when the hub
+    holds less than asked of any line."""
+    _check_active(hub)
+    checked = check_lines(lines)
+    movements = _move(
+        hub=hub,
+        lines=checked,
+        kind=StockMovement.Kind.DISPATCH,
+        sign=-1,
+        by=by,
+        reference=reference,
+    )
+    payload = {
+        "hub": hub.ledger_ref(),
+        "place": place.ledger_ref(),
+        "delivery": reference,
+        "items": [item.ledger_line(q) for item, q in checked],
+    }
+    if fundraisers:
+        payload["fundraisers"] = list(fundraisers)
+    entry = ledger.append(kind="dispatch", payload=payload)
+    _link(movements, entry.index)
+    return entry.index
+
+
+@transaction.atomic
+def stock_return(
+    *, hub: Hub, lines: Iterable[Line], by: AbstractBaseUser | None, reference: str, reason: str
+) -> int:
+    """Goods that were dispatched come back to the hub (a failed or returned delivery)."""
+    checked = check_lines(lines)
+    movements = _move(
+        hub=hub,
+        lines=checked,
+        kind=StockMovement.Kind.RETURN,
+        sign=+1,
+        by=by,
+        reason=reason,
+        reference=reference,
+    )
+    entry = ledger.append(
+        kind="adjustment",
+        payload={
+            "hub": hub.ledger_ref(),
+            "items": [item.ledger_line(q) for item, q in checked],
+            "reason": reason or _("returned from delivery %(ref)s") % {"ref": reference},
+        },
+    )
+    _link(movements, entry.index)
+    return entry.index
+
+
+@transaction.atomic
+def stock_transfer(
+    *, from_hub: Hub, to_hub: Hub, lines: Iterable[Line], by: AbstractBaseUser | None
+) -> int:
+    if from_hub.pk == to_hub.pk:
+        raise ValidationError(_("Choose two different hubs."), code="same_hub")
+    _check_active(from_hub)
+    _check_active(to_hub)
+    checked = check_lines(lines)
+    out = _move(
+        hub=from_hub, lines=checked, kind=StockMovement.Kind.TRANSFER_OUT, sign=-1, by=by,
+        reference=to_hub.slug,
+    )  # fmt: skip
+    into = _move(
+        hub=to_hub, lines=checked, kind=StockMovement.Kind.TRANSFER_IN, sign=+1, by=by,
+        reference=from_hub.slug,
+    )  # fmt: skip
+    entry = ledger.append(
+        kind="transfer",
+        payload={
+            "from_hub": from_hub.ledger_ref(),
+            "to_hub": to_hub.ledger_ref(),
+            "items": [item.ledger_line(q) for item, q in checked],
+        },
+    )
+    _link(out + into, entry.index)
+    return entry.index
+
+
+@transaction.atomic
+def stock_adjust(
+    *, hub: Hub, item: Item, delta: Decimal, reason: str, by: AbstractBaseUser | None
+) -> int:
+    """Correct the count after a stock-take: positive found more, negative lost or spoiled."""
+    if not reason.strip():
+        raise ValidationError(_("Say why the stock changed."), code="reason")
+    [(item, delta)] = check_lines([(item, delta)], signed=True)
+    movements = _move(
+        hub=hub,
+        lines=[(item, abs(delta))],
+        kind=StockMovement.Kind.ADJUSTMENT,
+        sign=1 if delta > 0 else -1,
+        by=by,
+        reason=reason.strip(),
+    )
+    entry = ledger.append(
+        kind="adjustment",
+        payload={
+            "hub": hub.ledger_ref(),
+            "items": [item.ledger_line(delta)],
+            "reason": reason.strip(),
+        },
+    )
+    _link(movements, entry.index)
+    return entry.index
+
+
+# ---- supply requests ------------------------------------------------------------------------
+
+
+def _overlapping_open_request(
+    place: Place, items: set[int], exclude: int | None = None
+) -> tuple[SupplyRequest, list[Item]] | None:
+    candidates = (
+        SupplyRequest.objects.filter(
+            place=place,
+            status__in=[SupplyRequest.Status.OPEN, SupplyRequest.Status.PARTLY],
+            lines__item__in=items,
+        )
+        .exclude(pk=exclude)
+        .distinct()
+        .order_by("created_at")
+    )
+    existing = candidates.first()
+    if existing is None:
+        return None
+    shared = [line.item for line in existing.lines.select_related("item") if line.item_id in items]
+    return existing, shared
+
+
+@transaction.atomic
+def request_create(
+    *,
+    hub: Hub,
+    place: Place,
+    lines: Iterable[Line],
+    by: AbstractBaseUser | None,
+    urgency: int = SupplyRequest.Urgency.NORMAL,
+    needed_by: date | None = None,
+    note: str = "",
+    requester_contact: str = "",
+) -> SupplyRequest:
+    """File what a place needs. Refused with DuplicateRequest when an open request from the
+    same place already asks for any of the same items: that one should be updated instead."""
+    checked = check_lines(lines)
+    duplicate = _overlapping_open_request(place, {item.pk for item, _q in checked})
+    if duplicate:
+        raise DuplicateRequest(*duplicate)
+    _check_needed_by(needed_by)
+    request = SupplyRequest.objects.create(
+        hub=hub,
+        place=place,
+        urgency=urgency,
+        needed_by=needed_by,
+        note=note.strip(),
+        requester_contact=requester_contact.strip(),
+        created_by=by if by and by.is_authenticated else None,
+    )
+    SupplyRequestLine.objects.bulk_create(
+        SupplyRequestLine(request=request, item=item, quantity=q) for item, q in checked
+    )
+    return request
+
+
+def _check_needed_by(needed_by: date | None) -> None:
+    if needed_by and needed_by < timezone.localdate() - timedelta(days=1):
+        raise ValidationError(_("The “needed by” date is in the past."), code="needed_by")
+
+
+@transaction.atomic
+def request_update(
+    *,
+    request: SupplyRequest,
+    lines: Iterable[Line],
+    by: AbstractBaseUser | None,
+    urgency: int | None = None,
+    needed_by: date | None = None,
+    note: str | None = None,
+    requester_contact: str | None = None,
+) -> SupplyRequest:
+    """Change what an open request asks for. Delivered amounts are kept per item."""
+    request = SupplyRequest.objects.select_for_update().get(pk=request.pk)
+    if not request.is_open:
+        raise ValidationError(
+            _("Request %(id)s is %(status)s and cannot be changed.")
+            % {"id": request.pk, "status": request.get_status_display().lower()},
+            code="closed",
+        )
+    checked = check_lines(lines)
+    duplicate = _overlapping_open_request(
+        request.place, {item.pk for item, _q in checked}, exclude=request.pk
+    )
+    if duplicate:
+        raise DuplicateRequest(*duplicate)
+    _check_needed_by(needed_by)
+    delivered = dict(request.lines.values_list("item_id", "delivered"))
+    request.lines.all().delete()
+    SupplyRequestLine.objects.bulk_create(
+        SupplyRequestLine(
+            request=request, item=item, quantity=q, delivered=delivered.get(item.pk, Decimal(0))
+        )
+        for item, q in checked
+    )
+    if urgency is not None:
+        request.urgency = urgency
+    request.needed_by = needed_by
+    if note is not None:
+        request.note = note.strip()
+    if requester_contact is not None:
+        request.requester_contact = requester_contact.strip()
+    request.save()
+    _refresh_status(request)
+    return request
+
+
+@transaction.atomic
+def request_cancel(*, request: SupplyRequest, reason: str, by: AbstractBaseUser | None) -> bool:
+    """Cancel an open request. Returns False (and changes nothing) if it was not open."""
+    if not reason.strip():
+        raise ValidationError(_("Say why the request is cancelled."), code="reason")
+    return bool(
+        SupplyRequest.objects.filter(
+            pk=request.pk, status__in=[SupplyRequest.Status.OPEN, SupplyRequest.Status.PARTLY]
+        ).update(
+            status=SupplyRequest.Status.CANCELLED,
+            cancel_reason=reason.strip()[:200],
+            updated_at=timezone.now(),
+        )
+    )
+
+
+@transaction.atomic
+def request_record_delivery(
+    *, request: SupplyRequest, lines: Iterable[Line], delivered_at: datetime
+) -> None:
+    """Count what a delivery brought towards a request and derive the request's status."""
+    for item, quantity in lines:
+        SupplyRequestLine.objects.filter(request=request, item=item).update(
+            delivered=F("delivered") + quantity
+        )
+    Place.objects.filter(pk=request.place_id).update(last_delivery_at=delivered_at)
+    _refresh_status(request)
+
+
+def _refresh_status(request: SupplyRequest) -> None:
+    lines = list(request.lines.all())
+    if request.status == SupplyRequest.Status.CANCELLED:
+        return
+    if all(line.delivered >= line.quantity for line in lines):
+        status = SupplyRequest.Status.FULFILLED
+    elif any(line.delivered > 0 for line in lines):
+        status = SupplyRequest.Status.PARTLY
+    else:
+        status = SupplyRequest.Status.OPEN
+    SupplyRequest.objects.filter(pk=request.pk).update(status=status)
+    request.status = status

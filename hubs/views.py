@@ -1,0 +1,243 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from ledger import queries as ledger_queries
+
+from . import queries, services
+from .forms import (
+    AdjustForm,
+    CancelForm,
+    NeedsFilterForm,
+    ReceiveForm,
+    RequestForm,
+    TransferForm,
+    line_formset,
+)
+from .models import Hub, StockMovement, SupplyRequest
+
+GAP_DAYS_DEFAULT = 7
+
+
+# ---- public ---------------------------------------------------------------------------------
+
+
+@require_GET
+def hub_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "hubs/hub_list.html", {"hubs": queries.public_hubs()})
+
+
+@require_GET
+def hub_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    hub = queries.public_hub(slug)
+    return render(
+        request,
+        "hubs/hub_detail.html",
+        {
+            "hub": hub,
+            "requests": queries.open_requests(queries.NeedsFilter()).filter(hub=hub)[:20],
+            "can_manage": queries.is_coordinator(request.user, hub),
+        },
+    )
+
+
+@require_GET
+def needs(request: HttpRequest) -> HttpResponse:
+    form = NeedsFilterForm(request.GET or None)
+    needs_filter = queries.NeedsFilter(**form.cleaned_data) if form.is_valid() else None
+    requests = queries.open_requests(needs_filter or queries.NeedsFilter())[:200]
+    return render(
+        request,
+        "hubs/needs.html",
+        {"form": form, "requests": requests, "regions": queries.regions_with_places()},
+    )
+
+
+@require_GET
+def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    place = queries.public_place(slug)
+    deliveries = ledger_queries.entries_page(
+        ledger_queries.Filters(place=place.slug, kind="delivery"), before=None, size=20
+    )
+    return render(
+        request,
+        "hubs/place_detail.html",
+        {"place": place, "requests": queries.place_requests(place), "deliveries": deliveries},
+    )
+
+
+@require_GET
+def gaps(request: HttpRequest) -> HttpResponse:
+    raw = request.GET.get("days", "")
+    days = int(raw) if raw.isdigit() and 0 < int(raw) <= 365 else GAP_DAYS_DEFAULT
+    return render(request, "hubs/gaps.html", {"gaps": queries.gaps(days), "days": days})
+
+
+# ---- coordinators ---------------------------------------------------------------------------
+
+
+def _coordinated_hub(request: HttpRequest, slug: str) -> Hub:
+    """The hub if this user coordinates it; 404 for everyone else (nothing to learn here)."""
+    return get_object_or_404(queries.coordinated_hubs(request.user), slug=slug)
+
+
+def _coordinated_request(request: HttpRequest, pk: int) -> SupplyRequest:
+    hubs = queries.coordinated_hubs(request.user)
+    return get_object_or_404(SupplyRequest.objects.filter(hub__in=hubs), pk=pk)
+
+
+@login_required
+@require_GET
+def manage(request: HttpRequest, slug: str) -> HttpResponse:
+    hub = _coordinated_hub(request, slug)
+    return render(
+        request,
+        "hubs/manage.html",
+        {
+            "hub": hub,
+            "stock": queries.hub_stock(hub),
+            "movements": StockMovement.objects.filter(hub=hub).select_related("item")[:30],
+            "requests": queries.open_requests(queries.NeedsFilter()).filter(hub=hub),
+        },
+    )
+
+
+def _form_page(request, hub, title, form, lines, extra=None) -> HttpResponse:
+    """One phone-friendly page for every coordinator form: a form and maybe item lines."""
+    context = {"hub": hub, "form": form, "lines": lines, "title": title, **(extra or {})}
+    return render(request, "hubs/form.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def receive(request: HttpRequest, slug: str) -> HttpResponse:
+    hub = _coordinated_hub(request, slug)
+    form = ReceiveForm(request.POST or None)
+    lines = line_formset(request.POST or None)
+    if request.method == "POST" and form.is_valid() and lines.is_valid():
+        try:
+            index = services.hub_receive_goods(
+                hub=hub,
+                lines=lines.lines(),
+                by=request.user,
+                public_name=form.cleaned_data["public_name"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Recorded as ledger entry %(index)s.") % {"index": index})
+            return redirect("hubs:manage", slug=hub.slug)
+    return _form_page(request, hub, _("Goods received"), form, lines)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def transfer(request: HttpRequest, slug: str) -> HttpResponse:
+    hub = _coordinated_hub(request, slug)
+    form = TransferForm(request.POST or None)
+    form.fields["to_hub"].queryset = form.fields["to_hub"].queryset.exclude(pk=hub.pk)
+    lines = line_formset(request.POST or None)
+    if request.method == "POST" and form.is_valid() and lines.is_valid():
+        try:
+            index = services.stock_transfer(
+                from_hub=hub, to_hub=form.cleaned_data["to_hub"], lines=lines.lines(),
+                by=request.user,
+            )  # fmt: skip
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Transfer recorded as ledger entry %(index)s.") % {
+                "index": index})  # fmt: skip
+            return redirect("hubs:manage", slug=hub.slug)
+    return _form_page(request, hub, _("Transfer to another hub"), form, lines)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def adjust(request: HttpRequest, slug: str) -> HttpResponse:
+    hub = _coordinated_hub(request, slug)
+    form = AdjustForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.stock_adjust(hub=hub, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Stock adjusted."))
+            return redirect("hubs:manage", slug=hub.slug)
+    return _form_page(request, hub, _("Adjust stock after a count"), form, None)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_new(request: HttpRequest, slug: str) -> HttpResponse:
+    hub = _coordinated_hub(request, slug)
+    form = RequestForm(request.POST or None)
+    lines = line_formset(request.POST or None)
+    duplicate = None
+    if request.method == "POST" and form.is_valid() and lines.is_valid():
+        try:
+            services.request_create(
+                hub=hub, lines=lines.lines(), by=request.user, **form.cleaned_data
+            )
+        except services.DuplicateRequest as exc:
+            duplicate = exc.existing
+            form.add_error(None, exc)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The request is filed and shown on the needs board."))
+            return redirect("hubs:manage", slug=hub.slug)
+    return _form_page(request, hub, _("New supply request"), form, lines, {"duplicate": duplicate})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    supply_request = _coordinated_request(request, pk)
+    if not supply_request.is_open:
+        raise Http404(_("This request is closed."))
+    form = RequestForm(request.POST or None, instance=supply_request)
+    initial = [
+        {"item": line.item, "quantity": line.quantity} for line in supply_request.lines.all()
+    ]
+    lines = line_formset(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid() and lines.is_valid():
+        data = form.cleaned_data
+        try:
+            services.request_update(
+                request=supply_request, lines=lines.lines(), by=request.user,
+                urgency=data["urgency"], needed_by=data["needed_by"], note=data["note"],
+                requester_contact=data["requester_contact"],
+            )  # fmt: skip
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The request is updated."))
+            return redirect("hubs:manage", slug=supply_request.hub.slug)
+    form.fields["place"].disabled = True
+    return _form_page(
+        request, supply_request.hub, _("Update request %(id)s") % {"id": pk}, form, lines
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    supply_request = _coordinated_request(request, pk)
+    form = CancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if services.request_cancel(
+            request=supply_request, reason=form.cleaned_data["reason"], by=request.user
+        ):
+            messages.success(request, _("The request is cancelled."))
+        else:
+            messages.error(request, _("The request was already closed."))
+        return redirect("hubs:manage", slug=supply_request.hub.slug)
+    return _form_page(
+        request, supply_request.hub, _("Cancel request %(id)s") % {"id": pk}, form, None
+    )

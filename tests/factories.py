@@ -1,0 +1,78 @@
+"""Factories for tests. The demo and the app itself use services, never these."""
+
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+
+from hubs.models import Hub, Item, Membership, Place, Region, StockLevel
+
+PASSWORD = "correct horse battery staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.django.Password(PASSWORD)
+
+
+class RegionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Region
+        django_get_or_create = ["slug"]
+
+    slug = "batken"
+    name = "Batken"
+
+
+class PlaceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Place
+
+    slug = factory.Sequence(lambda n: f"village-{n}")
+    name = factory.Sequence(lambda n: f"Village {n}")
+    region = factory.SubFactory(RegionFactory)
+    district = "Leilek"
+
+
+class ItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Item
+        django_get_or_create = ["slug"]
+
+    slug = "flour"
+    name = "Flour"
+    name_ru = "Мука"
+    category = "food"
+    unit = "kg"
+
+
+class HubFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Hub
+
+    slug = factory.Sequence(lambda n: f"hub-{n}")
+    name = factory.Sequence(lambda n: f"Hub {n}")
+    kind = Hub.Kind.COLLECTION_POINT
+    region = factory.LazyFunction(lambda: RegionFactory(slug="bishkek", name="Bishkek city"))
+    address = "Somewhere in Bishkek"
+    accepts = ["food"]
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    hub = factory.SubFactory(HubFactory)
+    role = Membership.Role.COORDINATOR
+
+
+def stock(hub: Hub, item: Item, quantity: str) -> StockLevel:
+    level, _ = StockLevel.objects.update_or_create(
+        hub=hub, item=item, defaults={"quantity": Decimal(quantity)}
+    )
+    return level
