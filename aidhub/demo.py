@@ -5,12 +5,16 @@ changes nothing: each part is skipped when it is already there.
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from aidhub.uploads import CleanFile
+from donations import services as donation_services
+from donations.models import ExchangeRate, Fundraiser
 from hubs import services as hub_services
 from hubs.models import Hub, Item, Membership, Place, Region, StockMovement
 from ledger import services as ledger
@@ -169,49 +173,49 @@ def seed_story() -> None:
     places = {place.slug: place for place in Place.objects.all()}
     palace = hubs["sports-palace"]
 
-    # Money. Until the donations app exists, these entries go straight into the ledger.
-    donations = [
-        ("2500000.00", "KZT", "2500000.00", "1", "same currency", "card", None),
-        ("150000.00", "KGS", "817500.00", "5.45", "nbkr", "bank_transfer", None),
-        ("1000.00", "USD", "477000.00", "477.00", "nbk", "card", "Friends in Berlin"),
-        ("500.00", "GBP", "551000.00", "1102.00", "bank: Kaspi", "e_wallet", None),
-    ]
-    first = None
-    for amount, currency, kzt, rate, source, channel, name in donations:
-        payload = {
-            "fundraiser": FUNDRAISER, "money": _money(amount, currency),
-            "converted": _money(kzt, "KZT"), "rate": rate, "rate_source": source,
-            "channel": channel, "received_at": now,
-        } | ({"public_name": name} if name else {})  # fmt: skip
-        entry = ledger.append(kind="donation", payload=payload)
-        first = first or entry
-    ledger.receipt_code_issue(entry=first)
+    fundraiser = seed_fundraiser()
+    today = timezone.localdate()
+    for code, value in DEMO_RATES.items():
+        ExchangeRate.objects.get_or_create(
+            date=today, base=code, quote="KGS", source=ExchangeRate.Source.NBKR,
+            defaults={"rate": Decimal(value)},
+        )  # fmt: skip
+    organiser = users.get(username="organizer")
+    at = timezone.now() - timedelta(hours=6)
+    for amount, currency, channel, name, contact, manual in [
+        ("2500000.00", "KZT", "card", "", "", None),
+        ("150000.00", "KGS", "bank_transfer", "", "", None),
+        ("1000.00", "USD", "card", "Friends in Berlin", "friends@example.org", None),
+        ("500.00", "GBP", "e_wallet", "", "", Decimal("620.50")),
+    ]:
+        donation_services.donation_record(
+            fundraiser=fundraiser, amount=amount, currency=currency, received_at=at,
+            channel=channel, public_name=name, donor_contact=contact, manual_rate=manual,
+            by=organiser,
+        )  # fmt: skip
 
     # Goods in kind and goods bought, into the Sports Palace's stock.
-    hub_services.hub_receive_goods(
+    donation_services.gift_in_kind_record(
         hub=palace, lines=_items(("sleeping-bag", "120")), by=coordinator,
         public_name="Garment workshop, Shymkent",
     )  # fmt: skip
-    hub_services.hub_receive_goods(
+    donation_services.gift_in_kind_record(
         hub=palace, lines=_items(("nappies", "60"), ("wet-wipes", "80"), ("soap", "200")),
         by=coordinator,
     )  # fmt: skip
-    bought = _items(("flour", "500"), ("water", "600"), ("rice", "300"))
-    receipt = ledger.evidence_store(
-        data=demo_images.receipt(["Flour 500 kg", "Drinking water 600 l", "Rice 300 kg"],
-                                 "163500.00 KGS"),
-        content_type="image/jpeg",
-    )  # fmt: skip
-    ledger.append(kind="expense", payload={
-        "fundraiser": FUNDRAISER, "money": _money("163500.00", "KGS"),
-        "converted": _money("891075.00", "KZT"), "rate": "5.45", "rate_source": "nbkr",
-        "vendor": "Dordoi market wholesale", "paid_at": now,
-        "items": [item.ledger_line(q) for item, q in bought], "hub": palace.ledger_ref(),
-        "evidence": [receipt.sha256],
-    })  # fmt: skip
-    hub_services.hub_receive_goods(
-        hub=palace, lines=bought, by=coordinator, fundraiser=FUNDRAISER, purchase=True
-    )
+    receipts = [
+        ("Dordoi market wholesale", "163500.00", ["Flour 500 kg", "Drinking water 600 l",
+         "Rice 300 kg"], (("flour", "500"), ("water", "600"), ("rice", "300"))),
+        ("Neman pharmacy", "42000.00", ["First-aid kits 20", "Insulin 15 packs"],
+         (("first-aid-kit", "20"), ("insulin", "15"))),
+        ("Beta Stores", "36000.00", ["Warm clothes 30 boxes"], (("warm-clothes", "30"),)),
+    ]  # fmt: skip
+    for vendor, amount, text, lines in receipts:
+        donation_services.expense_record(
+            fundraiser=fundraiser, vendor=vendor, amount=amount, currency="KGS", paid_at=at,
+            receipt=CleanFile(demo_images.receipt(text, f"{amount} KGS"), "image/jpeg"),
+            lines=_items(*lines), hub=palace, by=organiser,
+        )  # fmt: skip
     hub_services.hub_receive_goods(
         hub=hubs["ala-too-tent"], lines=_items(("water", "200"), ("blanket", "40")),
         by=coordinator,
@@ -259,12 +263,40 @@ def seed_story() -> None:
     )
 
     # A mistake and its correction: the same cash gift was typed in twice.
-    wrong = ledger.append(kind="donation", payload={
-        "fundraiser": FUNDRAISER, "money": _money("50000.00", "KZT"),
-        "converted": _money("50000.00", "KZT"), "rate": "1", "rate_source": "same currency",
-        "channel": "cash", "received_at": now,
-    })  # fmt: skip
-    ledger.append(
-        kind="correction",
-        payload={"reverses": wrong.index, "reason": "The same cash gift was recorded twice."},
+    twice = donation_services.donation_record(
+        fundraiser=fundraiser, amount="50000.00", currency="KZT", received_at=at,
+        channel="cash", by=organiser,
+    )  # fmt: skip
+    donation_services.correction_record(
+        row=twice, reason="The same cash gift was recorded twice.", by=organiser
     )
+
+
+DEMO_RATES = {"USD": "87.45", "EUR": "101.20", "GBP": "115.30", "KZT": "0.1745", "RUB": "1.10"}
+
+
+def seed_fundraiser() -> Fundraiser:
+    fundraiser, _created = Fundraiser.objects.get_or_create(
+        slug=FUNDRAISER["id"],
+        defaults={
+            "title": FUNDRAISER["title"],
+            "story": (
+                "Fighting on the border drove tens of thousands from their homes in two days. "
+                "Villages near Isfana were missed by official aid. We buy food, clothing and "
+                "medicine in Bishkek and drive them there ourselves. Every tenge is in the "
+                "public ledger, with receipts and delivery photos."
+            ),
+            "organiser": get_user_model().objects.get(username="organizer"),
+            "region": Region.objects.get(slug="batken"),
+            "goal_amount": Decimal("10500000"),
+            "currency": "KZT",
+            "starts_on": timezone.localdate() - timedelta(days=2),
+            "how_to_donate": (
+                "Kaspi transfer to the organiser's card (ask in our Telegram channel), "
+                "or cash at the Sports Palace desk, 09:00–21:00."
+            ),
+        },
+    )
+    fundraiser.places.set(Place.objects.filter(region__slug="batken"))
+    fundraiser.hubs.set(Hub.objects.filter(slug="sports-palace"))
+    return fundraiser

@@ -293,6 +293,13 @@ CELERY_BEAT_SCHEDULE["ledger-checkpoint"] = {
     "schedule": env.int("LEDGER_CHECKPOINT_SECONDS", default=60),
 }
 
+# Money ----------------------------------------------------------------------------------------
+NBKR_DAILY_URL = env.str("NBKR_DAILY_URL", default="https://www.nbkr.kg/XML/daily.xml")
+CELERY_BEAT_SCHEDULE["rates-fetch"] = {
+    "task": "donations.tasks.rates_fetch",
+    "schedule": env.int("RATES_FETCH_SECONDS", default=6 * 3600),
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -15,6 +15,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("hubs.urls")),
+    path("fundraisers/", include("donations.urls")),
     path("ledger/", include("ledger.urls")),
     path("api/ledger/", include((ledger_api, "ledger_api"))),
     path(settings.ADMIN_URL, admin.site.urls),

@@ -2,7 +2,7 @@
 
 from collections.abc import Collection, Mapping
 
-from django.db.models import Q
+from django.db import connection
 
 from .merkle import NodeKey
 from .models import TreeNode
@@ -12,11 +12,13 @@ class DatabaseNodeStore:
     def get_nodes(self, keys: Collection[NodeKey]) -> Mapping[NodeKey, bytes]:
         if not keys:
             return {}
-        condition = Q()
-        by_level: dict[int, list[int]] = {}
-        for level, position in keys:
-            by_level.setdefault(level, []).append(position)
-        for level, positions in by_level.items():
-            condition |= Q(level=level, position__in=positions)
-        rows = TreeNode.objects.filter(condition).values_list("level", "position", "hash")
-        return {(level, position): bytes(node) for level, position, node in rows}
+        # A row-value IN list (PostgreSQL and SQLite alike): one indexed lookup per key on the
+        # (level, position) primary key, and far less Python than an ORM OR-of-Qs would build.
+        keys = list(keys)
+        rows_sql = ", ".join(["(%s, %s)"] * len(keys))
+        table = TreeNode._meta.db_table
+        sql = f"SELECT level, position, hash FROM {table} WHERE (level, position) IN ({rows_sql})"  # noqa: S608 - only placeholders are interpolated
+        params = [value for key in keys for value in key]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return {(level, position): bytes(node) for level, position, node in cursor.fetchall()}

@@ -45,3 +45,17 @@ def test_seed_demo_builds_hubs_places_requests_and_a_signed_ledger(client, media
     entries = LedgerEntry.objects.count()
     call_command("seed_demo")
     assert LedgerEntry.objects.count() == entries
+
+
+def test_seed_demo_fundraiser_takes_four_currencies_and_reconciles(client, media):
+    from donations.models import Donation, Fundraiser
+    from donations.reconcile import reconcile
+
+    call_command("seed_demo")
+    fundraiser = Fundraiser.objects.get(slug="almaty-for-batken-2022")
+    assert fundraiser.goal_amount == 10_500_000 and fundraiser.currency == "KZT"
+    live = Donation.objects.filter(corrected_by_index__isnull=True)
+    assert set(live.values_list("currency", flat=True)) == {"KZT", "KGS", "USD", "GBP"}
+    assert fundraiser.expenses.count() == 3
+    assert reconcile(fundraiser).ok
+    assert client.get(fundraiser.get_absolute_url()).status_code == 200

@@ -1,0 +1,114 @@
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from aidhub.uploads import clean_image, clean_receipt
+from hubs.models import Hub
+from ledger.money import CURRENCY_CHOICES, parse_amount
+
+from .models import Donation
+
+REGION_CURRENCIES = ["KZT", "KGS", "RUB", "USD", "EUR", "GBP", "TJS", "UZS"]
+
+
+def _currency_choices():
+    first = [(c, c) for c in REGION_CURRENCIES]
+    return first + [("", "──────")] + [c for c in CURRENCY_CHOICES if c[0] not in REGION_CURRENCIES]
+
+
+class MoneyFormMixin(forms.Form):
+    amount = forms.CharField(
+        label=_("Amount"), max_length=24, widget=forms.TextInput(attrs={"inputmode": "decimal"})
+    )
+    currency = forms.ChoiceField(label=_("Currency"), choices=_currency_choices)
+    manual_rate = forms.DecimalField(
+        label=_("Rate your bank gave (optional)"),
+        required=False,
+        max_digits=20,
+        decimal_places=8,
+        min_value=Decimal("0.00000001"),
+        help_text=_("1 unit of this currency in the fundraiser's currency. Empty: the official "
+                    "rate of the day is used."),
+    )  # fmt: skip
+
+    def clean(self):
+        data = super().clean()
+        amount, currency = data.get("amount"), data.get("currency")
+        if amount and currency:
+            try:
+                data["amount"] = parse_amount(amount.replace(" ", "").replace(",", "."), currency)
+            except ValidationError as exc:
+                self.add_error("amount", exc)
+        elif "currency" in data and not currency:
+            self.add_error("currency", _("Choose a currency."))
+        return data
+
+
+class DonationForm(MoneyFormMixin):
+    received_at = forms.DateTimeField(
+        label=_("Received"),
+        initial=timezone.now,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    channel = forms.ChoiceField(label=_("How it came"), choices=Donation.Channel.choices)
+    public_name = forms.CharField(
+        label=_("Public name (optional)"), required=False, max_length=80,
+        help_text=_("Only if the donor asked to be named. Empty means anonymous."),
+    )  # fmt: skip
+    donor_contact = forms.CharField(
+        label=_("Donor's e-mail or phone (private, optional)"), required=False, max_length=120,
+        help_text=_("Never published. An e-mail address gets the receipt code."),
+    )  # fmt: skip
+    bank_reference = forms.CharField(
+        label=_("Bank reference (optional)"), required=False, max_length=60,
+        help_text=_("Only the last four characters are kept."),
+    )  # fmt: skip
+    evidence = forms.FileField(
+        label=_("Screenshot of the transfer (optional)"), required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )  # fmt: skip
+    evidence_covered = forms.BooleanField(
+        label=_("I covered account numbers and names on the screenshot"), required=False
+    )
+
+    def clean_evidence(self):
+        upload = self.cleaned_data.get("evidence")
+        return clean_image(upload) if upload else None
+
+
+class ExpenseForm(MoneyFormMixin):
+    vendor = forms.CharField(label=_("Paid to (shop or supplier)"), max_length=120)
+    paid_at = forms.DateTimeField(
+        label=_("Paid"),
+        initial=timezone.now,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    receipt = forms.FileField(
+        label=_("Receipt (photo or PDF)"),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*,application/pdf"}),
+    )
+    hub = forms.ModelChoiceField(
+        label=_("Goods went into the stock of"), required=False,
+        queryset=Hub.objects.filter(is_active=True),
+        empty_label=_("— no hub: straight onto a delivery —"),
+    )  # fmt: skip
+
+    def clean_receipt(self):
+        return clean_receipt(self.cleaned_data["receipt"])
+
+
+class CorrectionForm(forms.Form):
+    reason = forms.CharField(
+        label=_("What was wrong?"), max_length=300,
+        help_text=_("Published with the correction, so keep names and numbers of people out."),
+    )  # fmt: skip
+
+
+class StatementForm(forms.Form):
+    statement = forms.FileField(
+        label=_("Bank statement (CSV)"),
+        help_text=_("Columns: date, amount, currency, reference; optional: description."),
+    )

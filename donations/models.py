@@ -1,0 +1,250 @@
+"""Fundraisers and the money through them: donations in, expenses out, gifts in kind.
+
+Amounts keep their original currency; each row also stores the rate to its fundraiser's
+currency, where the rate came from, and the converted amount. Balances are never stored: they
+are derived from these rows and, independently, from the public ledger (see `reconcile`).
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from hubs.models import QUANTITY, Hub, Item, Place, Region
+from ledger.money import CURRENCY_CHOICES, MINOR_UNITS
+
+AMOUNT = {"max_digits": 18, "decimal_places": 3}
+RATE = {"max_digits": 20, "decimal_places": 8}
+KNOWN_CURRENCY = Q(currency__in=list(MINOR_UNITS))
+
+
+def _money_constraints(prefix: str) -> list[models.BaseConstraint]:
+    return [
+        models.CheckConstraint(condition=Q(amount__gt=0), name=f"{prefix}_amount_positive"),
+        models.CheckConstraint(condition=KNOWN_CURRENCY, name=f"{prefix}_currency_iso4217"),
+        models.CheckConstraint(condition=Q(rate__gt=0), name=f"{prefix}_rate_positive"),
+        models.CheckConstraint(
+            condition=Q(converted_amount__gt=0), name=f"{prefix}_converted_positive"
+        ),
+    ]
+
+
+class Fundraiser(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Collecting")
+        CLOSED = "closed", _("Closed")
+
+    slug = models.SlugField(_("public id"), unique=True)
+    title = models.CharField(_("title"), max_length=150)
+    story = models.TextField(_("story"), blank=True)
+    organiser = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="fundraisers"
+    )
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("region helped")
+    )
+    places = models.ManyToManyField(Place, blank=True, verbose_name=_("places helped"))
+    hubs = models.ManyToManyField(Hub, blank=True, verbose_name=_("hubs it supplies"))
+    goal_amount = models.DecimalField(_("goal"), **AMOUNT)
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
+    starts_on = models.DateField(_("starts"))
+    ends_on = models.DateField(_("ends"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
+    )
+    how_to_donate = models.TextField(
+        _("how to donate"),
+        blank=True,
+        help_text=_("Bank details, card number or cash points, as the organiser publishes them."),
+    )
+
+    class Meta:
+        ordering = ["-starts_on"]
+        verbose_name = _("fundraiser")
+        verbose_name_plural = _("fundraisers")
+        constraints = [
+            models.CheckConstraint(condition=Q(goal_amount__gt=0), name="fundraiser_goal_positive"),
+            models.CheckConstraint(condition=KNOWN_CURRENCY, name="fundraiser_currency_iso4217"),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="fundraiser_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("donations:fundraiser", args=[self.slug])
+
+    def ledger_ref(self) -> dict:
+        return {"id": self.slug, "title": self.title}
+
+
+class MoneyRow(models.Model):
+    """What donations and expenses share: the original amount and its conversion."""
+
+    fundraiser = models.ForeignKey(Fundraiser, on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(_("amount"), **AMOUNT)
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
+    rate = models.DecimalField(_("rate to the fundraiser's currency"), **RATE)
+    rate_source = models.CharField(_("where the rate came from"), max_length=100)
+    converted_amount = models.DecimalField(_("in the fundraiser's currency"), **AMOUNT)
+    ledger_index = models.BigIntegerField(_("ledger entry"), unique=True)
+    corrected_by_index = models.BigIntegerField(
+        _("reversed by ledger entry"), null=True, blank=True, unique=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_corrected(self) -> bool:
+        return self.corrected_by_index is not None
+
+
+class Donation(MoneyRow):
+    class Channel(models.TextChoices):
+        BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+        CARD = "card", _("Card")
+        CASH = "cash", _("Cash")
+        E_WALLET = "e_wallet", _("E-wallet")
+        OTHER = "other", _("Other")
+
+    fundraiser = models.ForeignKey(
+        Fundraiser, on_delete=models.PROTECT, related_name="donations", verbose_name=_("fundraiser")
+    )
+    received_at = models.DateTimeField(_("received"))
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    public_name = models.CharField(
+        _("public name"),
+        max_length=80,
+        blank=True,
+        help_text=_("Only if the donor asked to be named. Empty means anonymous."),
+    )
+    donor_contact = models.CharField(
+        _("donor's contact (private)"),
+        max_length=120,
+        blank=True,
+        help_text=_("Never published. Used only to send the donor their receipt code."),
+    )
+    bank_reference = models.CharField(
+        _("bank reference (masked)"),
+        max_length=40,
+        blank=True,
+        help_text=_("Kept masked: only the last four characters are stored."),
+    )
+    evidence_sha256 = models.CharField(max_length=64, blank=True)
+    receipt_code = models.CharField(_("receipt code"), max_length=16, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("donation")
+        verbose_name_plural = _("donations")
+        constraints = _money_constraints("donation")
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} → {self.fundraiser}"
+
+
+class Expense(MoneyRow):
+    fundraiser = models.ForeignKey(
+        Fundraiser, on_delete=models.PROTECT, related_name="expenses", verbose_name=_("fundraiser")
+    )
+    vendor = models.CharField(_("paid to"), max_length=120)
+    paid_at = models.DateTimeField(_("paid"))
+    hub = models.ForeignKey(
+        Hub,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("goods went to hub"),
+        help_text=_("Leave empty when the goods went straight onto a delivery."),
+    )
+    receipt_sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-paid_at", "-id"]
+        verbose_name = _("expense")
+        verbose_name_plural = _("expenses")
+        constraints = _money_constraints("expense")
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} → {self.vendor}"
+
+
+class ExpenseLine(models.Model):
+    expense = models.ForeignKey(Expense, on_delete=models.CASCADE, related_name="lines")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT)
+    quantity = models.DecimalField(**QUANTITY)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="expense_line_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item} × {self.quantity}"
+
+
+class GiftInKind(models.Model):
+    """Goods given to a hub (sleeping bags from a workshop, nappies from a family)."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.PROTECT, related_name="gifts")
+    public_name = models.CharField(_("public name"), max_length=80, blank=True)
+    ledger_index = models.BigIntegerField(_("ledger entry"), unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("gift in kind")
+        verbose_name_plural = _("gifts in kind")
+
+    def __str__(self) -> str:
+        return f"{self.public_name or _('anonymous')} → {self.hub}"
+
+
+class ExchangeRate(models.Model):
+    """How many units of `quote` one unit of `base` was worth on a day, and who said so."""
+
+    class Source(models.TextChoices):
+        NBKR = "nbkr", _("National Bank of the Kyrgyz Republic")
+        MANUAL = "manual", _("Entered by hand")
+
+    date = models.DateField()
+    base = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    quote = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    rate = models.DecimalField(**RATE)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    fetched_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date"]
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date", "base", "quote", "source"], name="exchange_rate_unique"
+            ),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="exchange_rate_positive"),
+            models.CheckConstraint(
+                condition=~Q(base=models.F("quote")), name="rate_two_currencies"
+            ),
+        ]
+        indexes = [models.Index(fields=["base", "quote", "-date"])]
+
+    def __str__(self) -> str:
+        return f"1 {self.base} = {self.rate} {self.quote} ({self.date}, {self.source})"
+
+    @property
+    def as_decimal(self) -> Decimal:
+        return Decimal(self.rate)

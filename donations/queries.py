@@ -1,0 +1,104 @@
+"""Reads about fundraisers and their money; organiser-only reads are marked as such."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, Q, QuerySet, Sum
+from django.shortcuts import get_object_or_404
+
+from hubs.models import Category
+
+from .models import Donation, Expense, Fundraiser
+
+
+def public_fundraisers() -> QuerySet[Fundraiser]:
+    return Fundraiser.objects.select_related("region").annotate(
+        raised=Sum("donations__converted_amount",
+                   filter=Q(donations__corrected_by_index__isnull=True)),
+    ).order_by("status", "-starts_on")  # fmt: skip
+
+
+def public_fundraiser(slug: str) -> Fundraiser:
+    return get_object_or_404(
+        Fundraiser.objects.select_related("region", "organiser").prefetch_related("places", "hubs"),
+        slug=slug,
+    )
+
+
+def organised_fundraiser(user: AbstractBaseUser, slug: str) -> Fundraiser:
+    """The fundraiser if `user` organises it (or is a superuser); 404 for everyone else."""
+    if not user.is_authenticated:
+        raise Fundraiser.DoesNotExist
+    fundraisers = Fundraiser.objects.all()
+    if not user.is_superuser:
+        fundraisers = fundraisers.filter(organiser=user)
+    return get_object_or_404(fundraisers, slug=slug)
+
+
+@dataclass
+class Totals:
+    currency: str
+    goal: Decimal
+    raised: Decimal = Decimal(0)
+    spent: Decimal = Decimal(0)
+    donations: int = 0
+    by_currency: dict[str, Decimal] = field(default_factory=dict)
+    spent_by_category: dict[str, Decimal] = field(default_factory=dict)
+
+    @property
+    def balance(self) -> Decimal:
+        return self.raised - self.spent
+
+    @property
+    def percent(self) -> int:
+        return int(self.raised * 100 / self.goal) if self.goal else 0
+
+    @property
+    def bar_percent(self) -> int:
+        return min(self.percent, 100)
+
+    def categories(self) -> list[tuple[str, Decimal]]:
+        labels = dict(Category.choices)
+        return [(str(labels.get(c, c)), v) for c, v in sorted(self.spent_by_category.items(),
+                key=lambda kv: -kv[1])]  # fmt: skip
+
+
+def totals(fundraiser: Fundraiser) -> Totals:
+    """What the domain rows say; `reconcile` checks it against the ledger."""
+    result = Totals(currency=fundraiser.currency, goal=fundraiser.goal_amount)
+    live = Q(corrected_by_index__isnull=True)
+    donations = Donation.objects.filter(live, fundraiser=fundraiser)
+    agg = donations.aggregate(raised=Sum("converted_amount"), n=Count("id"))
+    result.raised = agg["raised"] or Decimal(0)
+    result.donations = agg["n"]
+    result.by_currency = dict(
+        donations.values_list("currency").annotate(total=Sum("amount")).order_by("currency")
+    )
+    expenses = Expense.objects.filter(live, fundraiser=fundraiser).prefetch_related("lines__item")
+    spent = defaultdict(Decimal)
+    for expense in expenses:
+        result.spent += expense.converted_amount
+        categories = sorted({line.item.category for line in expense.lines.all()}) or ["other"]
+        # One receipt often covers several kinds of goods without a price per line: its sum is
+        # split evenly between them, and the page says so.
+        share = expense.converted_amount / len(categories)
+        for category in categories:
+            spent[category] += share
+    result.spent_by_category = dict(spent)
+    return result
+
+
+def recent_donations(fundraiser: Fundraiser, limit: int = 20) -> QuerySet[Donation]:
+    """For the organiser: includes private columns, never shown in public templates."""
+    return Donation.objects.filter(fundraiser=fundraiser).order_by("-created_at")[:limit]
+
+
+def recent_expenses(fundraiser: Fundraiser, limit: int = 20) -> QuerySet[Expense]:
+    return (
+        Expense.objects.filter(fundraiser=fundraiser)
+        .select_related("hub")
+        .prefetch_related("lines__item")
+        .order_by("-created_at")[:limit]
+    )

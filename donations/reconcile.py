@@ -1,0 +1,115 @@
+"""Raised minus spent equals balance, computed twice: from the public ledger's entries and from
+the database's rows. Any difference is flagged with the entries involved."""
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from ledger.models import LedgerEntry, LedgerRef
+
+from .models import Donation, Expense, Fundraiser
+
+
+@dataclass
+class Side:
+    raised: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    spent: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    raised_converted: Decimal = Decimal(0)
+    spent_converted: Decimal = Decimal(0)
+    entries: dict[int, tuple[str, Decimal, str, Decimal]] = field(default_factory=dict)
+
+    @property
+    def balance(self) -> Decimal:
+        return self.raised_converted - self.spent_converted
+
+    def per_currency(self) -> list[tuple[str, Decimal, Decimal]]:
+        """(currency, in, out) rows for templates, which cannot iterate a defaultdict."""
+        currencies = sorted(set(self.raised) | set(self.spent))
+        return [(c, self.raised.get(c, Decimal(0)), self.spent.get(c, Decimal(0)))
+                for c in currencies]  # fmt: skip
+
+
+@dataclass
+class Report:
+    fundraiser: Fundraiser
+    ledger: Side
+    database: Side
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _from_ledger(fundraiser: Fundraiser) -> Side:
+    """Live money entries of the fundraiser: donations and expenses no correction reversed."""
+    side = Side()
+    indexes = LedgerRef.objects.filter(scope="fundraiser", ref=fundraiser.slug).values("entry_id")
+    entries = LedgerEntry.objects.filter(index__in=indexes).order_by("index")
+    money: dict[int, tuple[str, Decimal, str, Decimal]] = {}
+    reversed_indexes: set[int] = set()
+    for entry in entries.only("index", "kind", "leaf").iterator(chunk_size=2000):
+        payload = json.loads(bytes(entry.leaf))["payload"]
+        if entry.kind in ("donation", "expense"):
+            money[entry.index] = (
+                entry.kind,
+                Decimal(payload["money"]["amount"]),
+                payload["money"]["currency"],
+                Decimal(payload["converted"]["amount"]),
+            )
+        elif entry.kind == "correction":
+            reversed_indexes.add(payload["reverses"])
+    for index, (kind, amount, currency, converted) in money.items():
+        if index not in reversed_indexes:
+            _add(side, kind, amount, currency, converted)
+            side.entries[index] = (kind, amount, currency, converted)
+    return side
+
+
+def _add(side: Side, kind: str, amount: Decimal, currency: str, converted: Decimal) -> None:
+    if kind == "donation":
+        side.raised[currency] += amount
+        side.raised_converted += converted
+    else:
+        side.spent[currency] += amount
+        side.spent_converted += converted
+
+
+def _from_database(fundraiser: Fundraiser) -> Side:
+    side = Side()
+    for model, kind in ((Donation, "donation"), (Expense, "expense")):
+        rows = model.objects.filter(fundraiser=fundraiser, corrected_by_index__isnull=True)
+        for row in rows.only("amount", "currency", "converted_amount", "ledger_index"):
+            _add(side, kind, row.amount, row.currency, row.converted_amount)
+            side.entries[row.ledger_index] = (kind, row.amount, row.currency, row.converted_amount)
+    return side
+
+
+def reconcile(fundraiser: Fundraiser) -> Report:
+    from_ledger, from_db = _from_ledger(fundraiser), _from_database(fundraiser)
+    problems = []
+    for label, a, b in (("raised", from_ledger.raised, from_db.raised),
+                        ("spent", from_ledger.spent, from_db.spent)):  # fmt: skip
+        for currency in sorted(set(a) | set(b)):
+            if a.get(currency, 0) != b.get(currency, 0):
+                problems.append(
+                    f"{label} in {currency}: ledger {a.get(currency, 0)}, "
+                    f"database {b.get(currency, 0)}"
+                )
+    if from_ledger.balance != from_db.balance:
+        problems.append(
+            f"balance in {fundraiser.currency}: ledger {from_ledger.balance}, "
+            f"database {from_db.balance}"
+        )
+    live_ledger = set(from_ledger.entries)
+    for index in sorted(live_ledger ^ set(from_db.entries)):
+        where = "only in the ledger" if index in live_ledger else "only in the database"
+        problems.append(f"entry {index}: {where}")
+    for index in sorted(live_ledger & set(from_db.entries)):
+        if from_ledger.entries[index] != from_db.entries[index]:
+            problems.append(
+                f"entry {index}: ledger says {from_ledger.entries[index][1:]}, "
+                f"database says {from_db.entries[index][1:]}"
+            )
+    return Report(fundraiser, from_ledger, from_db, problems)

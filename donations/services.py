@@ -1,0 +1,261 @@
+"""Every write about money: donations, expenses, gifts in kind and corrections.
+
+Each runs in one transaction with its ledger entry. Nothing is edited: a mistake is reversed by
+a correction entry and, where there is a right version, recorded again.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aidhub.uploads import CleanFile
+from hubs import services as hub_services
+from hubs.models import Hub, Item
+from ledger import services as ledger
+from ledger.money import format_amount, parse_amount
+
+from .models import Donation, Expense, ExpenseLine, Fundraiser, GiftInKind
+from .rates import convert, rate_for
+
+RATE_PLACES = Decimal("0.00000001")
+
+
+@dataclass(frozen=True)
+class Money:
+    amount: Decimal
+    currency: str
+
+
+def _money(amount: Decimal | str, currency: str) -> Money:
+    return Money(parse_amount(amount, currency), currency)
+
+
+def _rate_text(rate: Decimal) -> str:
+    return f"{rate.normalize():f}"
+
+
+def _check_open(fundraiser: Fundraiser) -> None:
+    if fundraiser.status != Fundraiser.Status.ACTIVE:
+        raise ValidationError(
+            _("“%(title)s” is closed: it takes no new money.") % {"title": fundraiser.title},
+            code="closed",
+        )
+
+
+def _when(moment: datetime) -> datetime:
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    if moment > timezone.now() + timedelta(minutes=5):
+        raise ValidationError(_("That time is in the future."), code="future")
+    return moment
+
+
+def _convert(money: Money, fundraiser: Fundraiser, on: datetime, manual_rate: Decimal | None):
+    rate = rate_for(
+        base=money.currency, quote=fundraiser.currency, on=timezone.localdate(on),
+        manual=manual_rate,
+    )  # fmt: skip
+    value = rate.value.quantize(RATE_PLACES)
+    if value <= 0:
+        raise ValidationError(_("That exchange rate is too small to record."), code="rate")
+    return value, rate.source, convert(money.amount, value, fundraiser.currency)
+
+
+def _mask(reference: str) -> str:
+    reference = "".join(reference.split())
+    return f"•••• {reference[-4:]}" if reference else ""
+
+
+def _money_payload(fundraiser: Fundraiser, money: Money, rate: Decimal, source: str,
+                   converted: Decimal) -> dict:  # fmt: skip
+    return {
+        "fundraiser": fundraiser.ledger_ref(),
+        "money": {"amount": format_amount(money.amount, money.currency),
+                  "currency": money.currency},
+        "converted": {"amount": format_amount(converted, fundraiser.currency),
+                      "currency": fundraiser.currency},
+        "rate": _rate_text(rate),
+        "rate_source": source,
+    }  # fmt: skip
+
+
+@transaction.atomic
+def donation_record(
+    *,
+    fundraiser: Fundraiser,
+    amount: Decimal | str,
+    currency: str,
+    received_at: datetime,
+    channel: str,
+    by: AbstractBaseUser | None,
+    public_name: str = "",
+    donor_contact: str = "",
+    bank_reference: str = "",
+    evidence: CleanFile | None = None,
+    evidence_covered: bool = False,
+    manual_rate: Decimal | None = None,
+) -> Donation:
+    """Record money received. The donor is anonymous unless `public_name` is given; their
+    contact and bank reference stay private. Returns the donation with its receipt code."""
+    _check_open(fundraiser)
+    money = _money(amount, currency)
+    received_at = _when(received_at)
+    if channel not in Donation.Channel.values:
+        raise ValidationError(_("Unknown channel."), code="channel")
+    rate, source, converted = _convert(money, fundraiser, received_at, manual_rate)
+    payload = _money_payload(fundraiser, money, rate, source, converted) | {
+        "channel": channel,
+        "received_at": ledger.utc_timestamp(received_at),
+    }
+    if public_name.strip():
+        payload["public_name"] = public_name.strip()
+    evidence_sha = ""
+    if evidence is not None:
+        if not evidence_covered:
+            raise ValidationError(
+                _("Confirm that account numbers and names on the screenshot are covered."),
+                code="evidence_not_covered",
+            )
+        evidence_sha = ledger.evidence_store(
+            data=evidence.data, content_type=evidence.content_type
+        ).sha256
+        payload["evidence"] = [evidence_sha]
+    entry = ledger.append(kind="donation", payload=payload)
+    donation = Donation.objects.create(
+        fundraiser=fundraiser,
+        amount=money.amount,
+        currency=money.currency,
+        rate=rate,
+        rate_source=source,
+        converted_amount=converted,
+        received_at=received_at,
+        channel=channel,
+        public_name=public_name.strip(),
+        donor_contact=donor_contact.strip(),
+        bank_reference=_mask(bank_reference),
+        evidence_sha256=evidence_sha,
+        ledger_index=entry.index,
+        receipt_code=ledger.receipt_code_issue(entry=entry),
+        created_by=_user(by),
+    )
+    if donation.donor_contact:
+        from .tasks import receipt_code_send
+
+        receipt_code_send.delay_on_commit(donation.pk)
+    return donation
+
+
+def _user(by: AbstractBaseUser | None):
+    return by if by is not None and by.is_authenticated else None
+
+
+@transaction.atomic
+def expense_record(
+    *,
+    fundraiser: Fundraiser,
+    vendor: str,
+    amount: Decimal | str,
+    currency: str,
+    paid_at: datetime,
+    receipt: CleanFile,
+    by: AbstractBaseUser | None,
+    lines: Sequence[tuple[Item, Decimal]] = (),
+    hub: Hub | None = None,
+    manual_rate: Decimal | None = None,
+) -> Expense:
+    """Record money spent, with its receipt. Goods bought go into `hub`'s stock when given, or
+    straight onto a delivery when not."""
+    if receipt is None:
+        raise ValidationError(_("An expense needs its receipt."), code="receipt")
+    if not vendor.strip():
+        raise ValidationError(_("Say who was paid."), code="vendor")
+    money = _money(amount, currency)
+    paid_at = _when(paid_at)
+    checked = hub_services.check_lines(lines) if lines else []
+    if hub is not None and not checked:
+        raise ValidationError(_("List the goods that went into the hub."), code="no_lines")
+    rate, source, converted = _convert(money, fundraiser, paid_at, manual_rate)
+    stored = ledger.evidence_store(data=receipt.data, content_type=receipt.content_type)
+    payload = _money_payload(fundraiser, money, rate, source, converted) | {
+        "vendor": vendor.strip(),
+        "paid_at": ledger.utc_timestamp(paid_at),
+        "evidence": [stored.sha256],
+    }
+    if checked:
+        payload["items"] = [item.ledger_line(q) for item, q in checked]
+    if hub is not None:
+        payload["hub"] = hub.ledger_ref()
+    entry = ledger.append(kind="expense", payload=payload)
+    expense = Expense.objects.create(
+        fundraiser=fundraiser,
+        vendor=vendor.strip(),
+        amount=money.amount,
+        currency=money.currency,
+        rate=rate,
+        rate_source=source,
+        converted_amount=converted,
+        paid_at=paid_at,
+        hub=hub,
+        receipt_sha256=stored.sha256,
+        ledger_index=entry.index,
+        created_by=_user(by),
+    )
+    ExpenseLine.objects.bulk_create(
+        ExpenseLine(expense=expense, item=item, quantity=q) for item, q in checked
+    )
+    if hub is not None:
+        hub_services.hub_receive_goods(
+            hub=hub, lines=checked, by=by, fundraiser=fundraiser.ledger_ref(), purchase=True
+        )
+    return expense
+
+
+@transaction.atomic
+def gift_in_kind_record(
+    *, hub: Hub, lines: Sequence[tuple[Item, Decimal]], by: AbstractBaseUser | None,
+    public_name: str = "",
+) -> GiftInKind:  # fmt: skip
+    index = hub_services.hub_receive_goods(hub=hub, lines=lines, by=by, public_name=public_name)
+    return GiftInKind.objects.create(
+        hub=hub, public_name=public_name.strip(), ledger_index=index, created_by=_user(by)
+    )
+
+
+@transaction.atomic
+def correction_record(*, row: Donation | Expense, reason: str, by: AbstractBaseUser | None) -> int:
+    """Reverse a donation or an expense in the ledger. Goods an expense put into a hub are
+    taken back out, so recording the right expense again does not count them twice."""
+    if not reason.strip():
+        raise ValidationError(_("Say what was wrong."), code="reason")
+    if type(row).objects.filter(pk=row.pk, corrected_by_index__isnull=False).exists():
+        raise ValidationError(_("This was already corrected."), code="already_corrected")
+    entry = ledger.append(
+        kind="correction",
+        payload={
+            "reverses": row.ledger_index,
+            "reason": reason.strip(),
+            "fundraiser": row.fundraiser.ledger_ref(),
+        },
+    )
+    claimed = (
+        type(row)
+        .objects.filter(pk=row.pk, corrected_by_index__isnull=True)
+        .update(corrected_by_index=entry.index)
+    )
+    if not claimed:
+        raise ValidationError(_("This was already corrected."), code="already_corrected")
+    if isinstance(row, Expense) and row.hub_id:
+        for line in row.lines.select_related("item"):
+            hub_services.stock_adjust(
+                hub=row.hub, item=line.item, delta=-line.quantity, by=by,
+                reason=_("correction of ledger entry %(index)s") % {"index": row.ledger_index},
+            )  # fmt: skip
+    row.corrected_by_index = entry.index
+    return entry.index

@@ -1,0 +1,127 @@
+"""A bank statement (CSV) matched against recorded donations: the screenshot practice, made
+reliable. Each incoming row either matches a donation already recorded or becomes a new one."""
+
+import csv
+import io
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ledger.money import parse_amount
+
+from . import services
+from .models import Donation, Fundraiser
+
+MAX_ROWS = 2000
+
+
+@dataclass
+class Row:
+    line: int
+    day: str
+    amount: str
+    currency: str
+    reference: str
+    status: str  # matched, new, skipped, error
+    note: str = ""
+    donation_id: int | None = None
+
+
+def _day(text: str) -> date:
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text.strip(), fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(_("“%(text)s” is not a date (use 2022-09-18 or 18.09.2022)") % {"text": text})
+
+
+def statement_preview(fundraiser: Fundraiser, text: str) -> list[Row]:
+    reader = csv.DictReader(io.StringIO(text))
+    fields = {f.strip().lower() for f in reader.fieldnames or []}
+    missing = {"date", "amount", "currency"} - fields
+    if missing:
+        raise ValidationError(
+            _("The statement has no column %(columns)s.") % {"columns": ", ".join(sorted(missing))}
+        )
+    rows: list[Row] = []
+    taken: set[int] = set()
+    for raw in reader:
+        if len(rows) >= MAX_ROWS:
+            raise ValidationError(_("A statement can have at most %(n)s rows.") % {"n": MAX_ROWS})
+        record = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+        row = Row(reader.line_num, record["date"], record["amount"], record["currency"].upper(),
+                  record.get("reference", ""), "new")  # fmt: skip
+        try:
+            day = _day(row.day)
+            amount = parse_amount(row.amount.replace(" ", "").replace(",", "."), row.currency,
+                                  allow_negative=True)  # fmt: skip
+        except (ValueError, ValidationError) as exc:
+            row.status, row.note = "error", " ".join(getattr(exc, "messages", [str(exc)]))
+            rows.append(row)
+            continue
+        if amount < 0:
+            row.status, row.note = (
+                "skipped",
+                _("money out: record it as an expense with its receipt"),
+            )
+        else:
+            match = _match(fundraiser, day, amount, row.currency, row.reference, taken)
+            if match:
+                taken.add(match.pk)
+                row.status, row.donation_id = "matched", match.pk
+                row.note = _("ledger entry %(index)s") % {"index": match.ledger_index}
+        row.amount = f"{amount:f}"
+        row.day = day.isoformat()
+        rows.append(row)
+    return rows
+
+
+def _match(fundraiser, day, amount, currency, reference, taken) -> Donation | None:
+    tz = timezone.get_current_timezone()
+    candidates = Donation.objects.filter(
+        fundraiser=fundraiser, currency=currency, amount=amount,
+        corrected_by_index__isnull=True,
+        received_at__gte=datetime.combine(day - timedelta(days=1), time.min, tz),
+        received_at__lte=datetime.combine(day + timedelta(days=1), time.max, tz),
+    ).exclude(pk__in=taken).order_by("received_at")  # fmt: skip
+    tail = "".join(reference.split())[-4:]
+    if tail:
+        exact = candidates.filter(bank_reference__endswith=tail).first()
+        if exact:
+            return exact
+    return candidates.first()
+
+
+def as_session(rows: list[Row]) -> list[dict]:
+    return [asdict(row) for row in rows]
+
+
+@transaction.atomic
+def statement_import(fundraiser: Fundraiser, rows: list[dict], *, by) -> int:
+    """Record every `new` row as a bank-transfer donation, all or nothing."""
+    if any(row["status"] == "error" for row in rows):
+        raise ValidationError(_("Fix the rows with errors first."))
+    created = 0
+    tz = timezone.get_current_timezone()
+    for row in rows:
+        if row["status"] != "new":
+            continue
+        try:
+            services.donation_record(
+                fundraiser=fundraiser, amount=Decimal(row["amount"]), currency=row["currency"],
+                received_at=datetime.combine(date.fromisoformat(row["day"]), time(12), tz),
+                channel=Donation.Channel.BANK_TRANSFER, bank_reference=row["reference"], by=by,
+            )  # fmt: skip
+        except ValidationError as exc:
+            raise ValidationError(
+                _("Line %(line)s: %(error)s")
+                % {"line": row["line"], "error": " ".join(exc.messages)}
+            ) from None
+        created += 1
+    return created

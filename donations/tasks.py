@@ -1,0 +1,42 @@
+import logging
+
+from celery import shared_task
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.utils.translation import gettext as _
+
+from .models import Donation
+from .providers import PROVIDERS, FeedError, rates_store
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(bind=True, autoretry_for=(FeedError,), retry_backoff=60, retry_jitter=True,
+             max_retries=6, time_limit=60, soft_time_limit=50)  # fmt: skip
+def rates_fetch(self, provider: str = "nbkr") -> int:
+    """Fetch today's official rates (beat runs this every morning); retried when the feed is
+    down. Returns how many new rates were stored."""
+    source = PROVIDERS[provider]()
+    return rates_store(source.fetch(), source.source)
+
+
+@shared_task(time_limit=30, soft_time_limit=25)
+def receipt_code_send(donation_id: int) -> bool:
+    """E-mail a donor their receipt code when the contact they left is an e-mail address."""
+    donation = Donation.objects.filter(pk=donation_id).select_related("fundraiser").first()
+    if donation is None or not donation.receipt_code:
+        return False
+    try:
+        validate_email(donation.donor_contact)
+    except ValidationError:
+        logger.info("donation %s: contact is not an e-mail address; code shown only", donation_id)
+        return False
+    subject = _("Your donation to %(title)s") % {"title": donation.fundraiser.title}
+    body = _(
+        "Thank you. Your donation of %(amount)s %(currency)s is in the public ledger.\n"
+        "Your receipt code: %(code)s\n"
+        "Open /ledger/receipt/%(code)s/ on the AidHub site to see the entry and check it."
+    ) % {"amount": donation.amount, "currency": donation.currency, "code": donation.receipt_code}
+    send_mail(subject, body, None, [donation.donor_contact])
+    return True

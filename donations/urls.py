@@ -1,0 +1,28 @@
+from django.urls import path
+
+from . import views
+
+app_name = "donations"
+
+urlpatterns = [
+    path("", views.fundraiser_list, name="list"),
+    path("<slug:slug>/", views.fundraiser_detail, name="fundraiser"),
+    path("<slug:slug>/preview.png", views.fundraiser_preview, name="preview"),
+    path("<slug:slug>/manage/", views.manage, name="manage"),
+    path("<slug:slug>/donations/new/", views.donation_new, name="donation_new"),
+    path("<slug:slug>/expenses/new/", views.expense_new, name="expense_new"),
+    path(
+        "<slug:slug>/donations/<int:pk>/correct/",
+        views.correct,
+        {"kind": "donation"},
+        name="correct_donation",
+    ),
+    path(
+        "<slug:slug>/expenses/<int:pk>/correct/",
+        views.correct,
+        {"kind": "expense"},
+        name="correct_expense",
+    ),
+    path("<slug:slug>/statement/", views.statement, name="statement"),
+    path("<slug:slug>/reconcile/", views.reconcile_view, name="reconcile"),
+]

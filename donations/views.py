@@ -1,0 +1,220 @@
+import io
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from hubs.forms import line_formset
+from hubs.queries import coordinated_hubs
+from ledger import queries as ledger_queries
+
+from . import queries, services, statements
+from .forms import CorrectionForm, DonationForm, ExpenseForm, StatementForm
+from .models import Donation, Expense, Fundraiser
+from .reconcile import reconcile
+
+
+@require_GET
+def fundraiser_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "donations/fundraiser_list.html",
+                  {"fundraisers": queries.public_fundraisers()})  # fmt: skip
+
+
+@require_GET
+def fundraiser_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    fundraiser = queries.public_fundraiser(slug)
+    scope = ledger_queries.Filters(fundraiser=fundraiser.slug)
+    delivered = ledger_queries.Filters(fundraiser=fundraiser.slug, kind="delivery")
+    return render(
+        request,
+        "donations/fundraiser_detail.html",
+        {
+            "fundraiser": fundraiser,
+            "totals": queries.totals(fundraiser),
+            "entries": ledger_queries.entries_page(scope, before=None, size=10),
+            "deliveries": ledger_queries.entries_page(delivered, before=None, size=10),
+            "is_organiser": _may_organise(request, fundraiser),
+            "share_url": request.build_absolute_uri(fundraiser.get_absolute_url()),
+            "preview_url": request.build_absolute_uri(
+                f"{fundraiser.get_absolute_url()}preview.png"
+            ),
+        },
+    )
+
+
+@require_GET
+def fundraiser_preview(request: HttpRequest, slug: str) -> HttpResponse:
+    """The picture a messenger shows beside a shared link: title and progress."""
+    fundraiser = queries.public_fundraiser(slug)
+    key = f"aidhub:preview:{fundraiser.pk}"
+    png = cache.get(key)
+    if png is None:
+        png = _preview_png(fundraiser, queries.totals(fundraiser))
+        cache.set(key, png, 300)
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def _preview_png(fundraiser: Fundraiser, totals: queries.Totals) -> bytes:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (1200, 630), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, 1200, 90), fill=(176, 42, 55))
+    draw.text((40, 30), "AidHub", fill=(255, 255, 255), font_size=36)
+    draw.text((40, 150), fundraiser.title[:60], fill=(20, 20, 20), font_size=48)
+    draw.rectangle((40, 330, 1160, 390), outline=(120, 120, 120), width=3)
+    draw.rectangle((43, 333, 43 + int(1114 * totals.bar_percent / 100), 387), fill=(25, 135, 84))
+    text = f"{totals.raised:,.0f} / {totals.goal:,.0f} {totals.currency}  ({totals.percent}%)"
+    draw.text((40, 420), text, fill=(20, 20, 20), font_size=40)
+    out = io.BytesIO()
+    image.save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+def _may_organise(request: HttpRequest, fundraiser: Fundraiser) -> bool:
+    user = request.user
+    return user.is_authenticated and (user.is_superuser or fundraiser.organiser_id == user.pk)
+
+
+def _organised(request: HttpRequest, slug: str) -> Fundraiser:
+    try:
+        return queries.organised_fundraiser(request.user, slug)
+    except Fundraiser.DoesNotExist:
+        raise Http404 from None
+
+
+@login_required
+@require_GET
+def manage(request: HttpRequest, slug: str) -> HttpResponse:
+    fundraiser = _organised(request, slug)
+    return render(
+        request,
+        "donations/manage.html",
+        {
+            "fundraiser": fundraiser,
+            "totals": queries.totals(fundraiser),
+            "donations": queries.recent_donations(fundraiser),
+            "expenses": queries.recent_expenses(fundraiser),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def donation_new(request: HttpRequest, slug: str) -> HttpResponse:
+    fundraiser = _organised(request, slug)
+    form = DonationForm(request.POST or None, request.FILES or None,
+                        initial={"currency": fundraiser.currency})  # fmt: skip
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            donation = services.donation_record(fundraiser=fundraiser, by=request.user, **data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Recorded. The donor's receipt code is %(code)s.")
+                             % {"code": donation.receipt_code})  # fmt: skip
+            return redirect("donations:manage", slug=fundraiser.slug)
+    return _form_page(request, fundraiser, _("Record a donation"), form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def expense_new(request: HttpRequest, slug: str) -> HttpResponse:
+    fundraiser = _organised(request, slug)
+    form = ExpenseForm(request.POST or None, request.FILES or None,
+                       initial={"currency": fundraiser.currency})  # fmt: skip
+    lines = line_formset(request.POST or None)
+    lines_ok = request.method == "POST" and (
+        lines.is_valid() or (not lines.has_changed() and not any(lines.errors))
+    )
+    if request.method == "POST" and form.is_valid() and lines_ok:
+        try:
+            services.expense_record(
+                fundraiser=fundraiser, by=request.user,
+                lines=lines.lines() if lines.is_valid() else [], **form.cleaned_data,
+            )  # fmt: skip
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The expense and its receipt are in the ledger."))
+            return redirect("donations:manage", slug=fundraiser.slug)
+    return _form_page(request, fundraiser, _("Record an expense"), form, lines)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def correct(request: HttpRequest, slug: str, kind: str, pk: int) -> HttpResponse:
+    fundraiser = _organised(request, slug)
+    model = {"donation": Donation, "expense": Expense}[kind]
+    row = get_object_or_404(model, pk=pk, fundraiser=fundraiser)
+    if row.is_corrected:
+        raise Http404(_("This was already corrected."))
+    form = CorrectionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            index = services.correction_record(row=row, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                _("Reversed by ledger entry %(index)s. Now record the right version, if any.")
+                % {"index": index},
+            )  # fmt: skip
+            target = "donations:donation_new" if kind == "donation" else "donations:expense_new"
+            return redirect(target, slug=fundraiser.slug)
+    title = _("Correct ledger entry %(index)s") % {"index": row.ledger_index}
+    return _form_page(request, fundraiser, title, form, extra={"row": row})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def statement(request: HttpRequest, slug: str) -> HttpResponse:
+    fundraiser = _organised(request, slug)
+    session_key = f"statement:{fundraiser.pk}"
+    form = StatementForm(request.POST or None, request.FILES or None)
+    rows = request.session.get(session_key)
+    if request.method == "POST" and "confirm" in request.POST and rows:
+        try:
+            created = statements.statement_import(fundraiser, rows, by=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            del request.session[session_key]
+            messages.success(request, _("%(n)s new donations recorded.") % {"n": created})
+            return redirect("donations:manage", slug=fundraiser.slug)
+    elif request.method == "POST" and form.is_valid():
+        try:
+            text = form.cleaned_data["statement"].read(2_000_000).decode("utf-8-sig")
+            preview = statements.statement_preview(fundraiser, text)
+        except UnicodeDecodeError:
+            form.add_error("statement", _("Save the statement as UTF-8 CSV and try again."))
+        except ValidationError as exc:
+            form.add_error("statement", exc)
+        else:
+            request.session[session_key] = rows = statements.as_session(preview)
+    return render(request, "donations/statement.html",
+                  {"fundraiser": fundraiser, "form": form, "rows": rows})  # fmt: skip
+
+
+@login_required
+@require_GET
+def reconcile_view(request: HttpRequest, slug: str) -> HttpResponse:
+    fundraiser = get_object_or_404(Fundraiser, slug=slug)
+    coordinates = fundraiser.hubs.filter(pk__in=coordinated_hubs(request.user)).exists()
+    if not (_may_organise(request, fundraiser) or coordinates):
+        raise Http404
+    return render(request, "donations/reconcile.html", {"report": reconcile(fundraiser)})
+
+
+def _form_page(request, fundraiser, title, form, lines=None, extra=None) -> HttpResponse:
+    context = {"fundraiser": fundraiser, "title": title, "form": form, "lines": lines}
+    return render(request, "donations/form.html", context | (extra or {}))

@@ -1,0 +1,45 @@
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from donations.models import ExchangeRate, Fundraiser
+from tests.factories import HubFactory, ItemFactory, UserFactory
+
+# KGS per unit, as the National Bank of the Kyrgyz Republic quotes them.
+RATES = {"USD": "87.45", "EUR": "101.20", "GBP": "115.30", "KZT": "0.1745", "RUB": "1.10"}
+
+
+@pytest.fixture
+def organiser(db):
+    return UserFactory(username="dana")
+
+
+@pytest.fixture
+def fundraiser(organiser):
+    return Fundraiser.objects.create(
+        slug="almaty-for-batken", title="Almaty for Batken", organiser=organiser,
+        goal_amount=Decimal("10500000"), currency="KZT",
+        starts_on=timezone.localdate() - datetime.timedelta(days=3),
+        how_to_donate="Kaspi card, ask in our channel",
+    )  # fmt: skip
+
+
+@pytest.fixture
+def rates(db):
+    today = timezone.localdate()
+    for code, value in RATES.items():
+        ExchangeRate.objects.create(date=today, base=code, quote="KGS", rate=Decimal(value),
+                                    source="nbkr")  # fmt: skip
+    return RATES
+
+
+@pytest.fixture
+def palace(db):
+    return HubFactory(slug="sports-palace", name="Sports Palace")
+
+
+@pytest.fixture
+def flour(db):
+    return ItemFactory()
