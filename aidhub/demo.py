@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from aidhub.uploads import CleanFile
+from deliveries import services as delivery_services
 from donations import services as donation_services
 from donations.models import ExchangeRate, Fundraiser
 from hubs import services as hub_services
@@ -40,45 +41,148 @@ DEMO_USERS = [
 ]
 
 REGIONS = [
-    ("batken", "Batken"), ("osh", "Osh"), ("jalal-abad", "Jalal-Abad"),
-    ("chui", "Chüy"), ("bishkek", "Bishkek city"),
-]  # fmt: skip
+    ("batken", "Batken"),
+    ("osh", "Osh"),
+    ("jalal-abad", "Jalal-Abad"),
+    ("chui", "Chüy"),
+    ("bishkek", "Bishkek city"),
+]
 
 # slug, English, Russian, Kyrgyz, Kazakh, Uzbek, Tajik, category, unit
 ITEMS = [
     ("flour", "Flour", "Мука", "Ун", "Ұн", "Un", "Орд", "food", "kg"),
     ("rice", "Rice", "Рис", "Күрүч", "Күріш", "Guruch", "Биринҷ", "food", "kg"),
-    ("water", "Drinking water", "Питьевая вода", "Ичүүчү суу", "Ауыз су", "Ichimlik suvi",
-     "Оби нӯшокӣ", "water", "litre"),
-    ("nappies", "Nappies", "Подгузники", "Жалаяктар", "Жөргектер", "Tagliklar", "Памперсҳо",
-     "baby", "pack"),
-    ("wet-wipes", "Wet wipes", "Влажные салфетки", "Нымдуу майлыктар", "Ылғал сүлгілер",
-     "Nam salfetkalar", "Салфеткаҳои намнок", "hygiene", "pack"),
+    (
+        "water",
+        "Drinking water",
+        "Питьевая вода",
+        "Ичүүчү суу",
+        "Ауыз су",
+        "Ichimlik suvi",
+        "Оби нӯшокӣ",
+        "water",
+        "litre",
+    ),
+    (
+        "nappies",
+        "Nappies",
+        "Подгузники",
+        "Жалаяктар",
+        "Жөргектер",
+        "Tagliklar",
+        "Памперсҳо",
+        "baby",
+        "pack",
+    ),
+    (
+        "wet-wipes",
+        "Wet wipes",
+        "Влажные салфетки",
+        "Нымдуу майлыктар",
+        "Ылғал сүлгілер",
+        "Nam salfetkalar",
+        "Салфеткаҳои намнок",
+        "hygiene",
+        "pack",
+    ),
     ("soap", "Soap", "Мыло", "Самын", "Сабын", "Sovun", "Собун", "hygiene", "piece"),
-    ("sleeping-bag", "Sleeping bag", "Спальный мешок", "Уктоочу баштык", "Ұйықтайтын қап",
-     "Uyqu xaltasi", "Халтаи хоб", "shelter", "piece"),
+    (
+        "sleeping-bag",
+        "Sleeping bag",
+        "Спальный мешок",
+        "Уктоочу баштык",
+        "Ұйықтайтын қап",
+        "Uyqu xaltasi",
+        "Халтаи хоб",
+        "shelter",
+        "piece",
+    ),
     ("blanket", "Blanket", "Одеяло", "Жууркан", "Көрпе", "Adyol", "Кӯрпа", "shelter", "piece"),
-    ("warm-clothes", "Warm clothes (box)", "Тёплая одежда (коробка)", "Жылуу кийим (куту)",
-     "Жылы киім (қорап)", "Issiq kiyim (quti)", "Либоси гарм (қуттӣ)", "clothing", "box"),
-    ("first-aid-kit", "First-aid kit", "Аптечка", "Дары кутусу", "Дәрі қобдишасы",
-     "Dori qutisi", "Қуттии доруворӣ", "medical", "piece"),
-    ("insulin", "Insulin (pack)", "Инсулин (упаковка)", "Инсулин (таңгак)", "Инсулин (қорап)",
-     "Insulin (qadoq)", "Инсулин (баста)", "medical", "pack"),
-]  # fmt: skip
+    (
+        "warm-clothes",
+        "Warm clothes (box)",
+        "Тёплая одежда (коробка)",
+        "Жылуу кийим (куту)",
+        "Жылы киім (қорап)",
+        "Issiq kiyim (quti)",
+        "Либоси гарм (қуттӣ)",
+        "clothing",
+        "box",
+    ),
+    (
+        "first-aid-kit",
+        "First-aid kit",
+        "Аптечка",
+        "Дары кутусу",
+        "Дәрі қобдишасы",
+        "Dori qutisi",
+        "Қуттии доруворӣ",
+        "medical",
+        "piece",
+    ),
+    (
+        "insulin",
+        "Insulin (pack)",
+        "Инсулин (упаковка)",
+        "Инсулин (таңгак)",
+        "Инсулин (қорап)",
+        "Insulin (qadoq)",
+        "Инсулин (баста)",
+        "medical",
+        "pack",
+    ),
+]
 
 HUBS = [
-    ("sports-palace", "Sports Palace", "central", "bishkek", "Togolok Moldo St 40, Bishkek",
-     "42.8765", "74.5918", "Every day, 08:00–22:00", "@sportpalace_aid",
-     ["food", "water", "hygiene", "baby", "shelter", "clothing"]),
-    ("ala-too-tent", "Ala-Too Square tent", "collection_point", "bishkek",
-     "Ala-Too Square, Bishkek", "42.8766", "74.6036", "09:00–20:00", "",
-     ["food", "water", "hygiene"]),
-    ("asanbay-centre", "Asanbay community centre", "collection_point", "bishkek",
-     "Asanbay 12, Bishkek", "42.8172", "74.6270", "10:00–19:00", "", ["clothing", "baby"]),
-    ("dordoi-point", "Dordoi volunteer point", "collection_point", "bishkek",
-     "Dordoi market, gate 3, Bishkek", "42.9390", "74.6230", "07:00–18:00", "",
-     ["food", "shelter"]),
-]  # fmt: skip
+    (
+        "sports-palace",
+        "Sports Palace",
+        "central",
+        "bishkek",
+        "Togolok Moldo St 40, Bishkek",
+        "42.8765",
+        "74.5918",
+        "Every day, 08:00–22:00",
+        "@sportpalace_aid",
+        ["food", "water", "hygiene", "baby", "shelter", "clothing"],
+    ),
+    (
+        "ala-too-tent",
+        "Ala-Too Square tent",
+        "collection_point",
+        "bishkek",
+        "Ala-Too Square, Bishkek",
+        "42.8766",
+        "74.6036",
+        "09:00–20:00",
+        "",
+        ["food", "water", "hygiene"],
+    ),
+    (
+        "asanbay-centre",
+        "Asanbay community centre",
+        "collection_point",
+        "bishkek",
+        "Asanbay 12, Bishkek",
+        "42.8172",
+        "74.6270",
+        "10:00–19:00",
+        "",
+        ["clothing", "baby"],
+    ),
+    (
+        "dordoi-point",
+        "Dordoi volunteer point",
+        "collection_point",
+        "bishkek",
+        "Dordoi market, gate 3, Bishkek",
+        "42.9390",
+        "74.6230",
+        "07:00–18:00",
+        "",
+        ["food", "shelter"],
+    ),
+]
 
 PLACES = [
     ("isfana", "Isfana", "town", "batken", "Leilek", 4200),
@@ -87,12 +191,18 @@ PLACES = [
     ("samarkandyk", "Samarkandyk", "village", "batken", "Batken", 2100),
     ("dostuk", "Dostuk", "village", "batken", "Batken", 650),
     ("kulundu", "Kulundu", "village", "batken", "Leilek", 1800),
-    ("batken-school-3", "Batken school no. 3 (evacuation centre)", "evacuation_centre",
-     "batken", "Batken", 700),
+    (
+        "batken-school-3",
+        "Batken school no. 3 (evacuation centre)",
+        "evacuation_centre",
+        "batken",
+        "Batken",
+        700,
+    ),
     ("kadamjay", "Kadamjay", "town", "batken", "Kadamjay", None),
     ("nookat", "Nookat", "town", "osh", "Nookat", None),
     ("osh-hospital", "Osh regional hospital", "hospital", "osh", "Osh", None),
-]  # fmt: skip
+]
 
 FUNDRAISER = {"id": "almaty-for-batken-2022", "title": "Almaty for Batken: aid for evacuees"}
 
@@ -125,21 +235,45 @@ def seed_catalogue() -> None:
     for slug, name in REGIONS:
         Region.objects.get_or_create(slug=slug, defaults={"name": name})
     for slug, en, ru, ky, kk, uz, tg, category, unit in ITEMS:
-        Item.objects.get_or_create(slug=slug, defaults={
-            "name": en, "name_ru": ru, "name_ky": ky, "name_kk": kk, "name_uz": uz,
-            "name_tg": tg, "category": category, "unit": unit,
-        })  # fmt: skip
+        Item.objects.get_or_create(
+            slug=slug,
+            defaults={
+                "name": en,
+                "name_ru": ru,
+                "name_ky": ky,
+                "name_kk": kk,
+                "name_uz": uz,
+                "name_tg": tg,
+                "category": category,
+                "unit": unit,
+            },
+        )
     for slug, name, kind, region, address, lat, lon, hours, contact, accepts in HUBS:
-        Hub.objects.get_or_create(slug=slug, defaults={
-            "name": name, "kind": kind, "region": Region.objects.get(slug=region),
-            "address": address, "latitude": Decimal(lat), "longitude": Decimal(lon),
-            "opening_hours": hours, "public_contact": contact, "accepts": accepts,
-        })  # fmt: skip
+        Hub.objects.get_or_create(
+            slug=slug,
+            defaults={
+                "name": name,
+                "kind": kind,
+                "region": Region.objects.get(slug=region),
+                "address": address,
+                "latitude": Decimal(lat),
+                "longitude": Decimal(lon),
+                "opening_hours": hours,
+                "public_contact": contact,
+                "accepts": accepts,
+            },
+        )
     for slug, name, kind, region, district, displaced in PLACES:
-        Place.objects.get_or_create(slug=slug, defaults={
-            "name": name, "kind": kind, "region": Region.objects.get(slug=region),
-            "district": district, "population_displaced": displaced,
-        })  # fmt: skip
+        Place.objects.get_or_create(
+            slug=slug,
+            defaults={
+                "name": name,
+                "kind": kind,
+                "region": Region.objects.get(slug=region),
+                "district": district,
+                "population_displaced": displaced,
+            },
+        )
     users = get_user_model().objects
     palace = Hub.objects.get(slug="sports-palace")
     Membership.objects.get_or_create(
@@ -168,7 +302,6 @@ def seed_story() -> None:
     """September 2022 as AidHub would have recorded it."""
     users = get_user_model().objects
     coordinator = users.get(username="coordinator")
-    now = ledger.utc_timestamp(timezone.now())
     hubs = {hub.slug: hub for hub in Hub.objects.all()}
     places = {place.slug: place for place in Place.objects.all()}
     palace = hubs["sports-palace"]
@@ -177,9 +310,12 @@ def seed_story() -> None:
     today = timezone.localdate()
     for code, value in DEMO_RATES.items():
         ExchangeRate.objects.get_or_create(
-            date=today, base=code, quote="KGS", source=ExchangeRate.Source.NBKR,
+            date=today,
+            base=code,
+            quote="KGS",
+            source=ExchangeRate.Source.NBKR,
             defaults={"rate": Decimal(value)},
-        )  # fmt: skip
+        )
     organiser = users.get(username="organizer")
     at = timezone.now() - timedelta(hours=6)
     for amount, currency, channel, name, contact, manual in [
@@ -189,41 +325,67 @@ def seed_story() -> None:
         ("500.00", "GBP", "e_wallet", "", "", Decimal("620.50")),
     ]:
         donation_services.donation_record(
-            fundraiser=fundraiser, amount=amount, currency=currency, received_at=at,
-            channel=channel, public_name=name, donor_contact=contact, manual_rate=manual,
+            fundraiser=fundraiser,
+            amount=amount,
+            currency=currency,
+            received_at=at,
+            channel=channel,
+            public_name=name,
+            donor_contact=contact,
+            manual_rate=manual,
             by=organiser,
-        )  # fmt: skip
+        )
 
     # Goods in kind and goods bought, into the Sports Palace's stock.
     donation_services.gift_in_kind_record(
-        hub=palace, lines=_items(("sleeping-bag", "120")), by=coordinator,
-        public_name="Garment workshop, Shymkent",
-    )  # fmt: skip
-    donation_services.gift_in_kind_record(
-        hub=palace, lines=_items(("nappies", "60"), ("wet-wipes", "80"), ("soap", "200")),
+        hub=palace,
+        lines=_items(("sleeping-bag", "120")),
         by=coordinator,
-    )  # fmt: skip
+        public_name="Garment workshop, Shymkent",
+    )
+    donation_services.gift_in_kind_record(
+        hub=palace,
+        lines=_items(("nappies", "60"), ("wet-wipes", "80"), ("soap", "200")),
+        by=coordinator,
+    )
     receipts = [
-        ("Dordoi market wholesale", "163500.00", ["Flour 500 kg", "Drinking water 600 l",
-         "Rice 300 kg"], (("flour", "500"), ("water", "600"), ("rice", "300"))),
-        ("Neman pharmacy", "42000.00", ["First-aid kits 20", "Insulin 15 packs"],
-         (("first-aid-kit", "20"), ("insulin", "15"))),
+        (
+            "Dordoi market wholesale",
+            "163500.00",
+            ["Flour 500 kg", "Drinking water 600 l", "Rice 300 kg"],
+            (("flour", "500"), ("water", "600"), ("rice", "300")),
+        ),
+        (
+            "Neman pharmacy",
+            "42000.00",
+            ["First-aid kits 20", "Insulin 15 packs"],
+            (("first-aid-kit", "20"), ("insulin", "15")),
+        ),
         ("Beta Stores", "36000.00", ["Warm clothes 30 boxes"], (("warm-clothes", "30"),)),
-    ]  # fmt: skip
+    ]
     for vendor, amount, text, lines in receipts:
         donation_services.expense_record(
-            fundraiser=fundraiser, vendor=vendor, amount=amount, currency="KGS", paid_at=at,
+            fundraiser=fundraiser,
+            vendor=vendor,
+            amount=amount,
+            currency="KGS",
+            paid_at=at,
             receipt=CleanFile(demo_images.receipt(text, f"{amount} KGS"), "image/jpeg"),
-            lines=_items(*lines), hub=palace, by=organiser,
-        )  # fmt: skip
+            lines=_items(*lines),
+            hub=palace,
+            by=organiser,
+        )
     hub_services.hub_receive_goods(
-        hub=hubs["ala-too-tent"], lines=_items(("water", "200"), ("blanket", "40")),
+        hub=hubs["ala-too-tent"],
+        lines=_items(("water", "200"), ("blanket", "40")),
         by=coordinator,
-    )  # fmt: skip
+    )
     hub_services.stock_transfer(
-        from_hub=hubs["ala-too-tent"], to_hub=palace, lines=_items(("blanket", "30")),
+        from_hub=hubs["ala-too-tent"],
+        to_hub=palace,
+        lines=_items(("blanket", "30")),
         by=coordinator,
-    )  # fmt: skip
+    )
 
     # What the villages asked for.
     requests = [
@@ -238,37 +400,98 @@ def seed_story() -> None:
     filed = {}
     for place, urgency, lines in requests:
         filed[place] = hub_services.request_create(
-            hub=palace, place=places[place], lines=_items(*lines), by=coordinator,
-            urgency=urgency, note="", requester_contact="village head, by phone",
-        )  # fmt: skip
+            hub=palace,
+            place=places[place],
+            lines=_items(*lines),
+            by=coordinator,
+            urgency=urgency,
+            note="",
+            requester_contact="village head, by phone",
+        )
 
-    # The first delivery: the Sports Palace to Isfana, with photos and a confirmed handover.
-    carried = _items(("flour", "300"), ("water", "400"), ("nappies", "30"), ("sleeping-bag", "50"))
-    hub_services.stock_dispatch(
-        hub=palace, place=places["isfana"], lines=carried, by=coordinator,
-        reference="isfana-1", fundraisers=[FUNDRAISER],
-    )  # fmt: skip
-    photos = [
-        ledger.evidence_store(data=demo_images.delivery_photo(seed), content_type="image/jpeg")
-        for seed in (1, 2)
-    ]
-    ledger.append(kind="delivery", payload={
-        "delivery": "isfana-1", "hub": palace.ledger_ref(), "place": places["isfana"].ledger_ref(),
-        "items": [item.ledger_line(q) for item, q in carried], "people": 340, "households": 85,
-        "delivered_at": now, "confirmed_by_recipient": True, "fundraisers": [FUNDRAISER],
-        "evidence": [photo.sha256 for photo in photos],
-    })  # fmt: skip
-    hub_services.request_record_delivery(
-        request=filed["isfana"], lines=carried[:3], delivered_at=timezone.now()
-    )
+    seed_deliveries(palace, places, filed, fundraiser)
 
     # A mistake and its correction: the same cash gift was typed in twice.
     twice = donation_services.donation_record(
-        fundraiser=fundraiser, amount="50000.00", currency="KZT", received_at=at,
-        channel="cash", by=organiser,
-    )  # fmt: skip
+        fundraiser=fundraiser,
+        amount="50000.00",
+        currency="KZT",
+        received_at=at,
+        channel="cash",
+        by=organiser,
+    )
     donation_services.correction_record(
         row=twice, reason="The same cash gift was recorded twice.", by=organiser
+    )
+
+
+def seed_deliveries(palace, places, filed, fundraiser) -> None:
+    """Deliveries from the Sports Palace in every state, as a volunteer's phone would make them."""
+    users = get_user_model().objects
+    coordinator = users.get(username="coordinator")
+    bakyt, nurlan = users.get(username="volunteer"), users.get(username="volunteer2")
+
+    def plan(place, lines, request=None, note=""):
+        return delivery_services.delivery_plan(
+            hub=palace,
+            place=places[place],
+            lines=_items(*lines),
+            by=coordinator,
+            requests=[filed[request]] if request else [],
+            fundraisers=[fundraiser],
+            vehicle_note=note,
+        )
+
+    def photos(*seeds):
+        return [CleanFile(demo_images.delivery_photo(seed), "image/jpeg") for seed in seeds]
+
+    # Isfana: delivered, confirmed by the village head, verified and published.
+    isfana = plan(
+        "isfana",
+        (("flour", "300"), ("water", "400"), ("nappies", "30"), ("sleeping-bag", "50")),
+        "isfana",
+        "white Porter van",
+    )
+    delivery_services.delivery_claim(delivery=isfana, volunteer=bakyt)
+    delivery_services.delivery_dispatch(delivery=isfana, volunteer=bakyt)
+    handover = delivery_services.handover_code_issue(delivery=isfana, volunteer=bakyt)
+    delivery_services.handover_confirm(delivery=isfana, code=handover.code, role="village head")
+    delivery_services.delivery_report(
+        delivery=isfana,
+        volunteer=bakyt,
+        people=340,
+        households=85,
+        photos=photos(1, 2),
+        note="Unloaded at the school yard.",
+    )
+    delivery_services.delivery_verify(delivery=isfana, coordinator=coordinator)
+
+    # Kara-Bak: reported with photos, waiting for a coordinator.
+    kara_bak = plan("kara-bak", (("sleeping-bag", "60"), ("blanket", "30")), "kara-bak")
+    delivery_services.delivery_claim(delivery=kara_bak, volunteer=nurlan)
+    delivery_services.delivery_dispatch(delivery=kara_bak, volunteer=nurlan)
+    delivery_services.delivery_report(
+        delivery=kara_bak, volunteer=nurlan, people=120, photos=photos(3)
+    )
+
+    # Samarkandyk: on the way. Batken school: claimed. Ak-Sai: planned, free to take.
+    samarkandyk = plan("samarkandyk", (("flour", "200"), ("rice", "100")), "samarkandyk")
+    delivery_services.delivery_claim(delivery=samarkandyk, volunteer=bakyt)
+    delivery_services.delivery_dispatch(delivery=samarkandyk, volunteer=bakyt)
+    school = plan(
+        "batken-school-3",
+        (("nappies", "30"), ("wet-wipes", "40"), ("soap", "100")),
+        "batken-school-3",
+    )
+    delivery_services.delivery_claim(delivery=school, volunteer=nurlan)
+    plan("ak-sai", (("insulin", "10"), ("first-aid-kit", "5")), "ak-sai")
+
+    # Kulundu: the pass was closed by snow; the car came back and the goods went back in stock.
+    kulundu = plan("kulundu", (("warm-clothes", "20"),), "kulundu")
+    delivery_services.delivery_claim(delivery=kulundu, volunteer=nurlan)
+    delivery_services.delivery_dispatch(delivery=kulundu, volunteer=nurlan)
+    delivery_services.delivery_fail(
+        delivery=kulundu, by=nurlan, returned=True, reason="The pass was closed by snow."
     )
 
 

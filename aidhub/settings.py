@@ -300,6 +300,14 @@ CELERY_BEAT_SCHEDULE["rates-fetch"] = {
     "schedule": env.int("RATES_FETCH_SECONDS", default=6 * 3600),
 }
 
+# Deliveries -----------------------------------------------------------------------------------
+# A claim that is not dispatched within this many hours is released for someone else.
+DELIVERY_CLAIM_HOURS = env.int("DELIVERY_CLAIM_HOURS", default=6)
+CELERY_BEAT_SCHEDULE["claims-release-expired"] = {
+    "task": "deliveries.tasks.claims_release_expired",
+    "schedule": 600,
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,0 +1,115 @@
+import uuid
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from aidhub.uploads import clean_image
+from donations.models import Fundraiser
+from hubs.models import Place, SupplyRequest
+
+from .services import MAX_PHOTOS
+
+OPEN = [SupplyRequest.Status.OPEN, SupplyRequest.Status.PARTLY]
+
+
+class IdempotentForm(forms.Form):
+    """Carries a key made when the form is shown (or by the phone's offline queue): sending
+    the same form again, by a retry or a double tap, is recognised and recorded once."""
+
+    idempotency_key = forms.CharField(
+        widget=forms.HiddenInput, max_length=64, min_length=8, initial=lambda: uuid.uuid4().hex
+    )
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault(
+            "widget",
+            MultipleFileInput(attrs={"accept": "image/*", "capture": "environment"}),
+        )
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        if not files:
+            raise forms.ValidationError(_("Add at least one photo."), code="required")
+        if len(files) > MAX_PHOTOS:
+            raise forms.ValidationError(
+                _("Add at most %(n)s photos.") % {"n": MAX_PHOTOS}, code="too_many"
+            )
+        return [clean_image(super(PhotosField, self).clean(f, initial)) for f in files]
+
+
+class ReportForm(IdempotentForm):
+    photos = PhotosField(label=_("Photos of the handover"))
+    people = forms.IntegerField(
+        label=_("People who received"),
+        min_value=1,
+        max_value=1_000_000,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    households = forms.IntegerField(
+        label=_("Households (optional)"),
+        min_value=1,
+        max_value=1_000_000,
+        required=False,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    note = forms.CharField(
+        label=_("Note (optional)"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("No names or phone numbers of the people who received."),
+    )
+
+
+class ActionForm(IdempotentForm):
+    pass
+
+
+class FailForm(IdempotentForm):
+    reason = forms.CharField(label=_("What happened?"), max_length=200)
+    returned = forms.BooleanField(label=_("The goods came back to the hub"), required=False)
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(label=_("Why is the proof rejected?"), max_length=200)
+
+
+class HandoverConfirmForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code shown on the volunteer's phone"),
+        max_length=6,
+        min_length=6,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+    role = forms.CharField(
+        label=_("Your role (optional)"),
+        required=False,
+        max_length=80,
+        help_text=_("For example: village head, centre manager. Not your name."),
+    )
+
+
+class PlanForm(forms.Form):
+    place = forms.ModelChoiceField(
+        label=_("To place"), queryset=Place.objects.select_related("region")
+    )
+    requests = forms.ModelMultipleChoiceField(
+        label=_("Answers requests"),
+        required=False,
+        queryset=SupplyRequest.objects.filter(status__in=OPEN).select_related("place"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    fundraisers = forms.ModelMultipleChoiceField(
+        label=_("Goods paid by"),
+        required=False,
+        queryset=Fundraiser.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    vehicle_note = forms.CharField(label=_("Vehicle (optional)"), required=False, max_length=120)

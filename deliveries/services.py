@@ -1,0 +1,369 @@
+"""Every write about deliveries. Status changes are conditional UPDATEs whose row count decides
+who won, so a double tap, a retry or two volunteers at once never change a delivery twice."""
+
+import secrets
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext as _
+
+from aidhub.uploads import CleanFile
+from donations.models import Expense, Fundraiser
+from hubs import services as hub_services
+from hubs.models import Hub, Item, Membership, Place, SupplyRequest
+from ledger import services as ledger
+
+from .models import (
+    Delivery,
+    DeliveryLine,
+    Handover,
+    IdempotentSubmission,
+    ProofOfDelivery,
+    ProofPhoto,
+)
+
+MAX_PHOTOS = 5
+HANDOVER_MINUTES = 30
+HANDOVER_ATTEMPTS = 5
+S = Delivery.Status
+
+
+class DeliveryError(ValidationError):
+    pass
+
+
+def _refuse(message: str, code: str = "delivery") -> DeliveryError:
+    return DeliveryError(message, code=code)
+
+
+def _new_slug(place: Place) -> str:
+    return f"{place.slug[:40]}-{secrets.token_hex(3)}"
+
+
+def _transition(
+    delivery: Delivery, *, allowed: Sequence[str], extra: Q | None = None, **changes
+) -> bool:
+    """Move the delivery on if it is still in an allowed state; True if this call did it."""
+    condition = Q(pk=delivery.pk, status__in=allowed) & (extra or Q())
+    done = Delivery.objects.filter(condition).update(**changes)
+    if done:
+        delivery.refresh_from_db()
+    return bool(done)
+
+
+def _is_volunteer_of(user: AbstractBaseUser, hub: Hub) -> bool:
+    return Membership.objects.filter(user=user, hub=hub).exists()
+
+
+def _is_coordinator_of(user: AbstractBaseUser, hub: Hub) -> bool:
+    return (
+        user.is_superuser
+        or Membership.objects.filter(user=user, hub=hub, role=Membership.Role.COORDINATOR).exists()
+    )
+
+
+@transaction.atomic
+def delivery_plan(
+    *,
+    hub: Hub,
+    place: Place,
+    lines: Sequence[tuple[Item, Decimal]],
+    by: AbstractBaseUser,
+    requests: Sequence[SupplyRequest] = (),
+    fundraisers: Sequence[Fundraiser] = (),
+    expense: Expense | None = None,
+    vehicle_note: str = "",
+) -> Delivery:
+    """A coordinator plans what goes where; volunteers then claim it."""
+    if not _is_coordinator_of(by, hub):
+        raise _refuse(_("Only a coordinator of %(hub)s can plan its deliveries.") % {"hub": hub})
+    checked = hub_services.check_lines(lines)
+    for request in requests:
+        if request.place_id != place.pk or not request.is_open:
+            raise _refuse(
+                _("Request %(id)s is not an open request of %(place)s.")
+                % {"id": request.pk, "place": place.name}
+            )
+    delivery = Delivery.objects.create(
+        slug=_new_slug(place),
+        hub=hub,
+        place=place,
+        expense=expense,
+        vehicle_note=vehicle_note.strip(),
+        created_by=by,
+    )
+    DeliveryLine.objects.bulk_create(
+        DeliveryLine(delivery=delivery, item=item, quantity=q) for item, q in checked
+    )
+    delivery.requests.set(requests)
+    fundraisers = list(fundraisers) + ([expense.fundraiser] if expense else [])
+    delivery.fundraisers.set(fundraisers)
+    return delivery
+
+
+def claims_release_expired() -> int:
+    """Free every claim that was not dispatched in time, so no request waits on someone who
+    vanished. Run by beat; claiming also treats an expired claim as free."""
+    return Delivery.objects.filter(status=S.CLAIMED, claim_expires_at__lt=timezone.now()).update(
+        status=S.PLANNED, volunteer=None, claim_expires_at=None
+    )
+
+
+@transaction.atomic
+def delivery_claim(*, delivery: Delivery, volunteer: AbstractBaseUser) -> Delivery:
+    if not _is_volunteer_of(volunteer, delivery.hub):
+        raise _refuse(_("You are not a volunteer of %(hub)s.") % {"hub": delivery.hub})
+    now = timezone.now()
+    expires = now + timedelta(hours=settings.DELIVERY_CLAIM_HOURS)
+    free = Q(status=S.PLANNED) | Q(status=S.CLAIMED, claim_expires_at__lt=now)
+    won = Delivery.objects.filter(Q(pk=delivery.pk) & free).update(
+        status=S.CLAIMED, volunteer=volunteer, claim_expires_at=expires
+    )
+    delivery.refresh_from_db()
+    if not won and delivery.volunteer_id != volunteer.pk:
+        raise _refuse(_("Someone else has already taken this delivery."), "taken")
+    return delivery
+
+
+@transaction.atomic
+def delivery_dispatch(*, delivery: Delivery, volunteer: AbstractBaseUser) -> Delivery:
+    """The car leaves: goods come out of the hub's stock now, never below zero."""
+    mine = Q(volunteer=volunteer)
+    if not _transition(
+        delivery,
+        allowed=[S.CLAIMED],
+        extra=mine,
+        status=S.DISPATCHED,
+        dispatched_at=timezone.now(),
+        claim_expires_at=None,
+    ):
+        delivery.refresh_from_db()
+        if delivery.status == S.DISPATCHED and delivery.volunteer_id == volunteer.pk:
+            return delivery  # pressed twice: already on the way
+        raise _refuse(_("Claim this delivery before dispatching it."), "not_claimed")
+    lines = [(line.item, line.quantity) for line in delivery.lines.select_related("item")]
+    if delivery.expense_id is None:
+        hub_services.stock_dispatch(
+            hub=delivery.hub,
+            place=delivery.place,
+            lines=lines,
+            by=volunteer,
+            reference=delivery.slug,
+            fundraisers=_fundraiser_refs(delivery),
+        )
+    return delivery
+
+
+def _fundraiser_refs(delivery: Delivery) -> list[dict]:
+    return [f.ledger_ref() for f in delivery.fundraisers.order_by("slug")]
+
+
+@transaction.atomic
+def delivery_report(
+    *,
+    delivery: Delivery,
+    volunteer: AbstractBaseUser,
+    people: int,
+    photos: Sequence[CleanFile],
+    households: int | None = None,
+    note: str = "",
+    delivered_at: datetime | None = None,
+) -> ProofOfDelivery:
+    """The volunteer reports the handover with photos. Nothing is public until a coordinator
+    verifies it."""
+    if not 1 <= len(photos) <= MAX_PHOTOS:
+        raise _refuse(_("Add from 1 to %(n)s photos.") % {"n": MAX_PHOTOS}, "photos")
+    if people < 1:
+        raise _refuse(_("How many people received the goods?"), "people")
+    delivered_at = delivered_at or timezone.now()
+    if delivered_at > timezone.now() + timedelta(minutes=5):
+        raise _refuse(_("That time is in the future."), "future")
+    if not _transition(
+        delivery,
+        allowed=[S.DISPATCHED],
+        extra=Q(volunteer=volunteer),
+        status=S.DELIVERED,
+        delivered_at=delivered_at,
+    ):
+        raise _refuse(
+            _("Only the volunteer on the way with this delivery can report it."), "not_dispatched"
+        )
+    proof = ProofOfDelivery.objects.create(
+        delivery=delivery,
+        people=people,
+        households=households,
+        note=note.strip()[:500],
+        delivered_at=delivered_at,
+        created_by=volunteer,
+    )
+    hashes = []
+    for photo in photos:
+        sha = ledger.evidence_store(data=photo.data, content_type=photo.content_type).sha256
+        if sha not in hashes:
+            hashes.append(sha)
+    ProofPhoto.objects.bulk_create(
+        ProofPhoto(proof=proof, evidence_sha256=sha, position=n) for n, sha in enumerate(hashes)
+    )
+    return proof
+
+
+def submission_replay(*, key: str, user: AbstractBaseUser) -> str | None:
+    """The result URL of a submission already made with this key by this user, if any."""
+    found = IdempotentSubmission.objects.filter(key=key, user=user).first()
+    return found.result_url if found else None
+
+
+def submission_remember(*, key: str, user: AbstractBaseUser, result_url: str) -> bool:
+    """Claim the key for this submission, in the caller's transaction. False when another
+    request with the same key got there first (the caller then rolls back)."""
+    try:
+        with transaction.atomic():
+            IdempotentSubmission.objects.create(key=key, user=user, result_url=result_url)
+    except IntegrityError:
+        return False
+    return True
+
+
+def handover_code_issue(*, delivery: Delivery, volunteer: AbstractBaseUser) -> Handover:
+    """A fresh 6-digit code for the recipient to confirm, valid for half an hour."""
+    if delivery.volunteer_id != volunteer.pk or delivery.status not in (S.DISPATCHED, S.DELIVERED):
+        raise _refuse(_("Only the volunteer with this delivery can show its code."), "not_mine")
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    handover, _created = Handover.objects.update_or_create(
+        delivery=delivery,
+        defaults={
+            "code": code,
+            "failed_attempts": 0,
+            "expires_at": timezone.now() + timedelta(minutes=HANDOVER_MINUTES),
+        },
+    )
+    return handover
+
+
+def handover_confirm(*, delivery: Delivery, code: str, role: str = "") -> Handover:
+    """The local contact confirms on their own phone. Wrong codes count; after five the code
+    is spent and the volunteer must show a new one. Not one transaction on purpose: a wrong
+    guess must stay counted even though the call fails."""
+    handover = Handover.objects.filter(delivery=delivery).first()
+    if handover is None or handover.confirmed_at:
+        raise _refuse(_("There is no handover waiting for confirmation here."), "no_handover")
+    now = timezone.now()
+    if handover.failed_attempts >= HANDOVER_ATTEMPTS or handover.expires_at < now:
+        raise _refuse(_("This code has expired. Ask the volunteer to show a new one."), "expired")
+    if not constant_time_compare(code.strip(), handover.code):
+        Handover.objects.filter(pk=handover.pk).update(failed_attempts=F("failed_attempts") + 1)
+        raise _refuse(_("That code is not right. Check it and try again."), "wrong_code")
+    confirmed = Handover.objects.filter(
+        pk=handover.pk,
+        code=handover.code,
+        confirmed_at__isnull=True,
+        failed_attempts__lt=HANDOVER_ATTEMPTS,
+        expires_at__gte=now,
+    ).update(confirmed_at=now, confirmed_role=role.strip()[:80])
+    if not confirmed:
+        raise _refuse(_("This code has expired. Ask the volunteer to show a new one."), "expired")
+    handover.refresh_from_db()
+    return handover
+
+
+@transaction.atomic
+def delivery_verify(*, delivery: Delivery, coordinator: AbstractBaseUser) -> int:
+    """A second person approves the proof: the delivery enters the public ledger with its
+    photos, and the requests it answered count what arrived. Returns the ledger index."""
+    if not _is_coordinator_of(coordinator, delivery.hub):
+        raise _refuse(_("Only a coordinator of %(hub)s can verify.") % {"hub": delivery.hub})
+    if delivery.volunteer_id == coordinator.pk:
+        raise _refuse(_("Someone other than the volunteer must verify a delivery."), "same")
+    proof = delivery.proofs.filter(review=ProofOfDelivery.Review.PENDING).first()
+    moved = proof is not None and _transition(
+        delivery,
+        allowed=[S.DELIVERED],
+        status=S.VERIFIED,
+        verified_by=coordinator,
+        verified_at=timezone.now(),
+    )
+    if not moved:
+        raise _refuse(_("This delivery has no proof waiting for verification."), "no_proof")
+    ProofOfDelivery.objects.filter(pk=proof.pk).update(review=ProofOfDelivery.Review.APPROVED)
+    lines = [(line.item, line.quantity) for line in delivery.lines.select_related("item")]
+    handover = Handover.objects.filter(delivery=delivery, confirmed_at__isnull=False).exists()
+    payload = {
+        "delivery": delivery.slug,
+        "hub": delivery.hub.ledger_ref(),
+        "place": delivery.place.ledger_ref(),
+        "items": [item.ledger_line(q) for item, q in lines],
+        "people": proof.people,
+        "delivered_at": ledger.utc_timestamp(proof.delivered_at),
+        "confirmed_by_recipient": handover,
+        "fundraisers": _fundraiser_refs(delivery),
+        "evidence": list(proof.photos.values_list("evidence_sha256", flat=True)),
+    }
+    if proof.households:
+        payload["households"] = proof.households
+    entry = ledger.append(kind="delivery", payload=payload)
+    Delivery.objects.filter(pk=delivery.pk).update(ledger_index=entry.index)
+    _count_towards_requests(delivery, lines, proof.delivered_at)
+    return entry.index
+
+
+def _count_towards_requests(delivery: Delivery, lines, delivered_at: datetime) -> None:
+    left = {item.pk: (item, quantity) for item, quantity in lines}
+    for request in delivery.requests.order_by("urgency", "created_at"):
+        share = []
+        for line in request.lines.all():
+            item, quantity = left.get(line.item_id, (None, Decimal(0)))
+            take = min(quantity, line.outstanding)
+            if item is not None and take > 0:
+                share.append((item, take))
+                left[line.item_id] = (item, quantity - take)
+        hub_services.request_record_delivery(
+            request=request, lines=share, delivered_at=delivered_at
+        )
+    Place.objects.filter(pk=delivery.place_id).update(last_delivery_at=delivered_at)
+
+
+@transaction.atomic
+def delivery_reject(*, delivery: Delivery, coordinator: AbstractBaseUser, reason: str) -> None:
+    """Send the proof back: the volunteer reports again (new photos, a corrected count)."""
+    if not _is_coordinator_of(coordinator, delivery.hub):
+        raise _refuse(_("Only a coordinator of %(hub)s can verify.") % {"hub": delivery.hub})
+    if not reason.strip():
+        raise _refuse(_("Say why the proof is rejected."), "reason")
+    updated = delivery.proofs.filter(review=ProofOfDelivery.Review.PENDING).update(
+        review=ProofOfDelivery.Review.REJECTED, reject_reason=reason.strip()[:200]
+    )
+    if not updated or not _transition(delivery, allowed=[S.DELIVERED], status=S.DISPATCHED):
+        raise _refuse(_("This delivery has no proof waiting for verification."), "no_proof")
+
+
+@transaction.atomic
+def delivery_fail(*, delivery: Delivery, by: AbstractBaseUser, reason: str, returned: bool) -> None:
+    """The road was closed, the car broke down: `returned` puts the goods back into the hub."""
+    if not reason.strip():
+        raise _refuse(_("Say what happened."), "reason")
+    allowed_user = delivery.volunteer_id == by.pk or _is_coordinator_of(by, delivery.hub)
+    if not allowed_user:
+        raise _refuse(_("Only the volunteer or a coordinator can close this delivery."), "not_mine")
+    was_dispatched = delivery.status == S.DISPATCHED
+    status = S.RETURNED if returned else S.FAILED
+    if not _transition(
+        delivery,
+        allowed=[S.PLANNED, S.CLAIMED, S.DISPATCHED],
+        status=status,
+        reason=reason.strip()[:200],
+        claim_expires_at=None,
+    ):
+        raise _refuse(_("This delivery can no longer be changed."), "closed")
+    if returned and was_dispatched and delivery.expense_id is None:
+        lines = [(line.item, line.quantity) for line in delivery.lines.select_related("item")]
+        hub_services.stock_return(
+            hub=delivery.hub, lines=lines, by=by, reference=delivery.slug, reason=reason.strip()
+        )

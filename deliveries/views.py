@@ -1,0 +1,291 @@
+from collections.abc import Callable
+
+import segno
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from hubs.forms import line_formset
+from hubs.queries import coordinated_hubs
+from ledger.models import Evidence
+
+from . import queries, services
+from .forms import ActionForm, FailForm, HandoverConfirmForm, PlanForm, RejectForm, ReportForm
+from .models import Delivery
+
+
+class _AlreadyDone(Exception):
+    pass
+
+
+def _idempotent(request: HttpRequest, key: str, action: Callable[[], str]) -> HttpResponse:
+    """Run `action` once per key: a repeat of the same submission gets the first result."""
+    key = request.headers.get("Idempotency-Key", key)
+    replay = services.submission_replay(key=key, user=request.user)
+    if replay:
+        return redirect(replay)
+    try:
+        with transaction.atomic():
+            url = action()
+            if not services.submission_remember(key=key, user=request.user, result_url=url):
+                raise _AlreadyDone
+    except _AlreadyDone:  # the same submission won a race a moment ago: same answer
+        return redirect(services.submission_replay(key=key, user=request.user) or "/")
+    return redirect(url)
+
+
+# ---- volunteers -----------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def my_deliveries(request: HttpRequest) -> HttpResponse:
+    mine, free = queries.my_deliveries(request.user)
+    return render(request, "deliveries/my_deliveries.html", {"mine": mine, "free": free})
+
+
+@login_required
+@require_GET
+def detail(request: HttpRequest, slug: str) -> HttpResponse:
+    delivery = queries.delivery_for(request.user, slug)
+    return render(
+        request,
+        "deliveries/detail.html",
+        {
+            "delivery": delivery,
+            "is_mine": delivery.volunteer_id == request.user.pk,
+            "action_form": ActionForm(),
+            "fail_form": FailForm(),
+            "proof": queries.pending_proof(delivery),
+            "rejected": delivery.proofs.filter(review="rejected").first(),
+        },
+    )
+
+
+def _step(
+    request: HttpRequest, slug: str, step: Callable[[Delivery], object], done: str
+) -> HttpResponse:
+    delivery = queries.delivery_for(request.user, slug)
+    form = ActionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The form was incomplete; please try again."))
+        return redirect(delivery)
+
+    def action() -> str:
+        step(delivery)
+        messages.success(request, done)
+        return delivery.get_absolute_url()
+
+    try:
+        return _idempotent(request, form.cleaned_data["idempotency_key"], action)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(delivery)
+
+
+@login_required
+@require_POST
+def claim(request: HttpRequest, slug: str) -> HttpResponse:
+    return _step(
+        request,
+        slug,
+        lambda d: services.delivery_claim(delivery=d, volunteer=request.user),
+        _("It is yours. Dispatch it when the car leaves."),
+    )
+
+
+@login_required
+@require_POST
+def dispatch(request: HttpRequest, slug: str) -> HttpResponse:
+    return _step(
+        request,
+        slug,
+        lambda d: services.delivery_dispatch(delivery=d, volunteer=request.user),
+        _("On the way. Safe travels."),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report(request: HttpRequest, slug: str) -> HttpResponse:
+    delivery = queries.delivery_for(request.user, slug)
+    if delivery.volunteer_id != request.user.pk:
+        raise Http404
+    form = ReportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+
+        def action() -> str:
+            services.delivery_report(
+                delivery=delivery,
+                volunteer=request.user,
+                people=data["people"],
+                households=data["households"],
+                note=data["note"],
+                photos=data["photos"],
+            )
+            messages.success(request, _("Reported. A coordinator will check the photos."))
+            return delivery.get_absolute_url()
+
+        try:
+            return _idempotent(request, data["idempotency_key"], action)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    return render(
+        request,
+        "deliveries/report.html",
+        {"delivery": delivery, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def fail(request: HttpRequest, slug: str) -> HttpResponse:
+    delivery = queries.delivery_for(request.user, slug)
+    form = FailForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say what happened."))
+        return redirect(delivery)
+    data = form.cleaned_data
+
+    def action() -> str:
+        services.delivery_fail(
+            delivery=delivery, by=request.user, reason=data["reason"], returned=data["returned"]
+        )
+        messages.success(request, _("Recorded."))
+        return delivery.get_absolute_url()
+
+    try:
+        return _idempotent(request, data["idempotency_key"], action)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(delivery)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def handover(request: HttpRequest, slug: str) -> HttpResponse:
+    """The volunteer's phone shows a code and a QR code for the local contact."""
+    delivery = queries.delivery_for(request.user, slug)
+    try:
+        code = services.handover_code_issue(delivery=delivery, volunteer=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(delivery)
+    link = request.build_absolute_uri(reverse("deliveries:confirm", args=[delivery.slug]))
+    qr = segno.make(f"{link}?code={code.code}", error="m").svg_inline(scale=5, dark="#000")
+    return render(
+        request,
+        "deliveries/handover.html",
+        {"delivery": delivery, "handover": code, "qr": qr, "link": link},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest, slug: str) -> HttpResponse:
+    """The local contact's page, on their own phone, without an account."""
+    delivery = get_object_or_404(Delivery.objects.select_related("place", "hub"), slug=slug)
+    form = HandoverConfirmForm(request.POST or None, initial={"code": request.GET.get("code", "")})
+    confirmed = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.handover_confirm(
+                delivery=delivery, code=form.cleaned_data["code"], role=form.cleaned_data["role"]
+            )
+            confirmed = True
+        except ValidationError as exc:
+            form.add_error("code", exc)
+    return render(
+        request,
+        "deliveries/confirm.html",
+        {"delivery": delivery, "form": form, "confirmed": confirmed},
+    )
+
+
+@login_required
+@require_GET
+def photo(request: HttpRequest, slug: str, sha256: str) -> FileResponse:
+    """A proof photo before approval: only its volunteer and the hub's coordinators see it."""
+    delivery = queries.delivery_for(request.user, slug)
+    if not delivery.proofs.filter(photos__evidence_sha256=sha256).exists():
+        raise Http404
+    evidence = get_object_or_404(Evidence, sha256=sha256)
+    thumb = request.GET.get("thumb") and evidence.thumbnail
+    stored = evidence.thumbnail if thumb else evidence.file
+    response = FileResponse(
+        stored.open("rb"), content_type="image/webp" if thumb else evidence.content_type
+    )
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+# ---- coordinators ---------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan(request: HttpRequest, hub_slug: str) -> HttpResponse:
+    hub = get_object_or_404(coordinated_hubs(request.user), slug=hub_slug)
+    form = PlanForm(request.POST or None)
+    lines = line_formset(request.POST or None)
+    if request.method == "POST" and form.is_valid() and lines.is_valid():
+        try:
+            delivery = services.delivery_plan(
+                hub=hub, lines=lines.lines(), by=request.user, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Planned. Volunteers of the hub can claim it now."))
+            return redirect(delivery)
+    return render(
+        request,
+        "hubs/form.html",
+        {"hub": hub, "form": form, "lines": lines, "title": _("Plan a delivery")},
+    )
+
+
+@login_required
+@require_GET
+def awaiting(request: HttpRequest) -> HttpResponse:
+    deliveries = queries.awaiting_verification(request.user)
+    return render(request, "deliveries/awaiting.html", {"deliveries": deliveries})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def verify(request: HttpRequest, slug: str) -> HttpResponse:
+    delivery = queries.delivery_to_verify(request.user, slug)
+    reject_form = RejectForm(request.POST if "reject" in request.POST else None)
+    if request.method == "POST":
+        try:
+            if "approve" in request.POST:
+                index = services.delivery_verify(delivery=delivery, coordinator=request.user)
+                messages.success(request, _("Verified: ledger entry %(index)s.") % {"index": index})
+                return redirect("deliveries:awaiting")
+            if reject_form.is_valid():
+                services.delivery_reject(
+                    delivery=delivery,
+                    coordinator=request.user,
+                    reason=reject_form.cleaned_data["reason"],
+                )
+                messages.success(request, _("Sent back to the volunteer."))
+                return redirect("deliveries:awaiting")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    return render(
+        request,
+        "deliveries/verify.html",
+        {
+            "delivery": delivery,
+            "proof": queries.pending_proof(delivery),
+            "reject_form": reject_form,
+        },
+    )
