@@ -26,9 +26,22 @@ class DeliveryAdmin(HubScopedAdmin):
     list_filter = ["status", "hub", "place__region", "volunteer"]
     search_fields = ["slug", "place__name", "volunteer__username"]
     list_select_related = ["hub", "place", "volunteer"]
-    readonly_fields = ["slug", "hub", "place", "expense", "volunteer", "status", "claim_expires_at",
-                       "dispatched_at", "delivered_at", "verified_at", "verified_by", "reason",
-                       "ledger_index", "created_by"]  # fmt: skip
+    readonly_fields = [
+        "slug",
+        "hub",
+        "place",
+        "expense",
+        "volunteer",
+        "status",
+        "claim_expires_at",
+        "dispatched_at",
+        "delivered_at",
+        "verified_at",
+        "verified_by",
+        "reason",
+        "ledger_index",
+        "created_by",
+    ]
     fields = [*readonly_fields, "vehicle_note"]
     inlines = [DeliveryLineInline]
     actions = ["approve"]
@@ -45,10 +58,13 @@ class DeliveryAdmin(HubScopedAdmin):
         if not pending:
             return "—"
         return format_html_join(
-            " ", '<img src="{}?thumb=1" width="48" height="48" alt="">',
-            ((reverse("deliveries:photo", args=[delivery.slug, photo.evidence_sha256]),)
-             for photo in pending[0].photos.all()),
-        )  # fmt: skip
+            " ",
+            '<img src="{}?thumb=1" width="48" height="48" alt="">',
+            (
+                (reverse("deliveries:photo", args=[delivery.slug, photo.evidence_sha256]),)
+                for photo in pending[0].photos.all()
+            ),
+        )
 
     @admin.action(description=_("Approve and publish the selected deliveries"))
     def approve(self, request, queryset):
@@ -56,8 +72,9 @@ class DeliveryAdmin(HubScopedAdmin):
             try:
                 services.delivery_verify(delivery=delivery, coordinator=request.user)
             except ValidationError as exc:
-                self.message_user(request, f"{delivery.slug}: {' '.join(exc.messages)}",
-                                  messages.ERROR)  # fmt: skip
+                self.message_user(
+                    request, f"{delivery.slug}: {' '.join(exc.messages)}", messages.ERROR
+                )
             else:
                 self.message_user(request, format_html(_("{} verified."), delivery.slug))
 
@@ -67,8 +84,16 @@ class ProofAdmin(HubScopedAdmin):
     hub_path = "delivery__hub"
     list_display = ["delivery", "people", "households", "review", "delivered_at"]
     list_filter = ["review"]
-    readonly_fields = ["delivery", "people", "households", "note", "delivered_at", "review",
-                       "reject_reason", "created_by"]  # fmt: skip
+    readonly_fields = [
+        "delivery",
+        "people",
+        "households",
+        "note",
+        "delivered_at",
+        "review",
+        "reject_reason",
+        "created_by",
+    ]
 
     def has_add_permission(self, request):
         return False

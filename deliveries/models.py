@@ -158,6 +158,9 @@ class ProofPhoto(models.Model):
     proof = models.ForeignKey(ProofOfDelivery, on_delete=models.CASCADE, related_name="photos")
     evidence_sha256 = models.CharField(max_length=64)
     position = models.PositiveSmallIntegerField(default=0)
+    faces_blurred = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Faces found and blurred; empty until blurring ran."
+    )
 
     class Meta:
         ordering = ["position"]

@@ -20,6 +20,7 @@ from donations.models import Expense, Fundraiser
 from hubs import services as hub_services
 from hubs.models import Hub, Item, Membership, Place, SupplyRequest
 from ledger import services as ledger
+from ledger.models import Evidence
 
 from .models import (
     Delivery,
@@ -367,3 +368,24 @@ def delivery_fail(*, delivery: Delivery, by: AbstractBaseUser, reason: str, retu
         hub_services.stock_return(
             hub=delivery.hub, lines=lines, by=by, reference=delivery.slug, reason=reason.strip()
         )
+
+
+@transaction.atomic
+def proof_photo_blur(*, photo: ProofPhoto) -> int:
+    """Replace a pending proof photo by a copy with the faces blurred; return how many.
+    The original is never published: only an approved proof's photos are."""
+    from .faces import blur_faces
+
+    photo = ProofPhoto.objects.select_for_update().select_related("proof").get(pk=photo.pk)
+    if photo.proof.review != ProofOfDelivery.Review.PENDING or photo.faces_blurred is not None:
+        return photo.faces_blurred or 0
+    original = Evidence.objects.get(sha256=photo.evidence_sha256)
+    with original.file.open("rb") as handle:
+        blurred, faces = blur_faces(handle.read())
+    if faces:
+        photo.evidence_sha256 = ledger.evidence_store(
+            data=blurred, content_type="image/jpeg"
+        ).sha256
+    photo.faces_blurred = faces
+    photo.save(update_fields=["evidence_sha256", "faces_blurred"])
+    return faces

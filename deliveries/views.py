@@ -17,7 +17,7 @@ from ledger.models import Evidence
 
 from . import queries, services
 from .forms import ActionForm, FailForm, HandoverConfirmForm, PlanForm, RejectForm, ReportForm
-from .models import Delivery
+from .models import Delivery, ProofPhoto
 
 
 class _AlreadyDone(Exception):
@@ -270,6 +270,15 @@ def verify(request: HttpRequest, slug: str) -> HttpResponse:
                 index = services.delivery_verify(delivery=delivery, coordinator=request.user)
                 messages.success(request, _("Verified: ledger entry %(index)s.") % {"index": index})
                 return redirect("deliveries:awaiting")
+            if "blur" in request.POST:
+                from .tasks import proof_photo_blur
+
+                photo = get_object_or_404(
+                    ProofPhoto, pk=request.POST.get("blur", ""), proof__delivery=delivery
+                )
+                proof_photo_blur.delay_on_commit(photo.pk)
+                messages.info(request, _("Blurring faces. Reload the page in a moment."))
+                return redirect("deliveries:verify", slug=delivery.slug)
             if reject_form.is_valid():
                 services.delivery_reject(
                     delivery=delivery,

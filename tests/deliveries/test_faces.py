@@ -1,0 +1,80 @@
+import io
+from decimal import Decimal
+
+import pytest
+from PIL import Image, ImageDraw, ImageFilter
+
+from aidhub.uploads import CleanFile
+from deliveries import services
+from deliveries.faces import blur_faces, find_faces
+from deliveries.models import ProofPhoto
+from ledger.models import Evidence
+from tests.factories import PASSWORD
+
+
+def face_photo(size: int = 400) -> bytes:
+    """A drawn face that OpenCV's frontal cascade finds: oval, eyes, brows, nose, mouth."""
+    image = Image.new("L", (size, size), 170)
+    draw = ImageDraw.Draw(image)
+    cx = cy = size // 2
+    draw.ellipse((cx - 90, cy - 120, cx + 90, cy + 120), fill=200)
+    draw.ellipse((cx - 55, cy - 45, cx - 15, cy - 25), fill=40)
+    draw.ellipse((cx + 15, cy - 45, cx + 55, cy - 25), fill=40)
+    draw.rectangle((cx - 60, cy - 70, cx - 10, cy - 60), fill=80)
+    draw.rectangle((cx + 10, cy - 70, cx + 60, cy - 60), fill=80)
+    draw.polygon([(cx, cy - 20), (cx - 15, cy + 25), (cx + 15, cy + 25)], fill=150)
+    draw.ellipse((cx - 40, cy + 50, cx + 40, cy + 70), fill=70)
+    out = io.BytesIO()
+    image.filter(ImageFilter.GaussianBlur(3)).convert("RGB").save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def test_a_face_is_found_and_blurred_beyond_detection():
+    original = face_photo()
+    assert len(find_faces(Image.open(io.BytesIO(original)))) >= 1
+    blurred, count = blur_faces(original)
+    assert count >= 1
+    assert find_faces(Image.open(io.BytesIO(blurred))) == []
+
+
+def test_a_photo_without_faces_is_left_alone():
+    out = io.BytesIO()
+    Image.new("RGB", (300, 200), (120, 160, 90)).save(out, "JPEG")
+    _data, count = blur_faces(out.getvalue())
+    assert count == 0
+
+
+@pytest.mark.django_db
+def test_coordinator_blurs_before_approving_and_only_the_blurred_photo_is_published(
+    client,
+    stocked,
+    place,
+    flour,
+    coordinator,
+    volunteer,
+    media,
+    django_capture_on_commit_callbacks,
+):
+    delivery = services.delivery_plan(
+        hub=stocked, place=place, lines=[(flour, Decimal("5"))], by=coordinator
+    )
+    services.delivery_claim(delivery=delivery, volunteer=volunteer)
+    services.delivery_dispatch(delivery=delivery, volunteer=volunteer)
+    proof = services.delivery_report(
+        delivery=delivery,
+        volunteer=volunteer,
+        people=4,
+        photos=[CleanFile(face_photo(), "image/jpeg")],
+    )
+    photo = proof.photos.get()
+    original = photo.evidence_sha256
+    assert client.login(username=coordinator.username, password=PASSWORD)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/deliveries/{delivery.slug}/verify/", {"blur": photo.pk})
+    photo.refresh_from_db()
+    assert photo.faces_blurred >= 1 and photo.evidence_sha256 != original
+    client.post(f"/deliveries/{delivery.slug}/verify/", {"approve": "1"})
+    assert Evidence.objects.get(sha256=photo.evidence_sha256).published
+    assert not Evidence.objects.get(sha256=original).published
+    assert client.get(f"/ledger/evidence/{original}").status_code == 404
+    assert ProofPhoto.objects.count() == 1
