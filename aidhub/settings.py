@@ -246,12 +246,18 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # Security -------------------------------------------------------------------------------------
-# Our own files only: no third-party host may see who reads AidHub.
+# Map tiles for the hubs map, fetched only when a visitor presses "Show on a map". Point it at
+# your own tile server to keep every request inside your infrastructure.
+MAP_TILE_URL = env.str("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = env.str("MAP_TILE_ATTRIBUTION", default="© OpenStreetMap contributors")
+MAP_TILE_ORIGIN = "/".join(MAP_TILE_URL.split("/")[:3])
+
+# Our own files only: no third-party host may see who reads AidHub (map tiles excepted, on demand).
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF],
-    "img-src": [CSP.SELF, "data:", "blob:"],
+    "img-src": [CSP.SELF, "data:", "blob:", MAP_TILE_ORIGIN],
     "connect-src": [CSP.SELF],
     "object-src": [CSP.NONE],
     "base-uri": [CSP.SELF],

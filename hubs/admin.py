@@ -3,7 +3,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -80,8 +80,14 @@ class RegionAdmin(CatalogueAdmin):
 
 @admin.register(Place)
 class PlaceAdmin(CatalogueAdmin):
-    list_display = ["name", "kind", "region", "district", "population_displaced",
-                    "last_delivery_at"]  # fmt: skip
+    list_display = [
+        "name",
+        "kind",
+        "region",
+        "district",
+        "population_displaced",
+        "last_delivery_at",
+    ]
     list_filter = ["region", "kind"]
     search_fields = ["name", "district", "slug"]
     list_select_related = ["region"]
@@ -151,9 +157,19 @@ class HubForm(forms.ModelForm):
     class Meta:
         model = Hub
         fields = [
-            "slug", "name", "kind", "region", "address", "latitude", "longitude",
-            "opening_hours", "public_contact", "accepts", "surplus_items", "is_active",
-        ]  # fmt: skip
+            "slug",
+            "name",
+            "kind",
+            "region",
+            "address",
+            "latitude",
+            "longitude",
+            "opening_hours",
+            "public_contact",
+            "accepts",
+            "surplus_items",
+            "is_active",
+        ]
 
 
 @admin.register(Hub)
@@ -166,12 +182,25 @@ class HubAdmin(HubScopedAdmin):
     filter_horizontal = ["surplus_items"]
     inlines = [StockLevelInline, StockMovementInline]
     prepopulated_fields = {"slug": ["name"]}
+    actions = ["transfer_stock"]
+
+    @admin.action(description=_("Transfer stock from the selected hub"))
+    def transfer_stock(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(
+                request, _("Choose exactly one hub to transfer from."), messages.WARNING
+            )
+            return None
+        # The transfer form lives on the hub's page, with its item lines and stock checks.
+        return redirect("hubs:transfer", slug=queryset.get().slug)
 
     def get_queryset(self, request):
         rows = admin.ModelAdmin.get_queryset(self, request)
-        return rows if request.user.is_superuser else rows.filter(
-            pk__in=coordinated_hubs(request.user)
-        )  # fmt: skip
+        return (
+            rows
+            if request.user.is_superuser
+            else rows.filter(pk__in=coordinated_hubs(request.user))
+        )
 
     def has_add_permission(self, request):
         return request.user.is_superuser
@@ -184,8 +213,9 @@ class HubAdmin(HubScopedAdmin):
 
     @admin.display(description=_("stock and requests"))
     def manage_link(self, hub):
-        return format_html('<a href="{}">{}</a>', reverse("hubs:manage", args=[hub.slug]),
-                           _("manage"))  # fmt: skip
+        return format_html(
+            '<a href="{}">{}</a>', reverse("hubs:manage", args=[hub.slug]), _("manage")
+        )
 
 
 @admin.register(Membership)
@@ -222,8 +252,18 @@ class SupplyRequestAdmin(HubScopedAdmin):
     list_select_related = ["place", "hub"]
     date_hierarchy = "created_at"
     inlines = [SupplyRequestLineInline]
-    fields = ["place", "hub", "urgency", "needed_by", "note", "requester_contact", "status",
-              "cancel_reason", "created_by", "created_at"]  # fmt: skip
+    fields = [
+        "place",
+        "hub",
+        "urgency",
+        "needed_by",
+        "note",
+        "requester_contact",
+        "status",
+        "cancel_reason",
+        "created_by",
+        "created_at",
+    ]
     readonly_fields = ["place", "hub", "status", "cancel_reason", "created_by", "created_at"]
     actions = ["cancel_requests"]
 
@@ -239,9 +279,10 @@ class SupplyRequestAdmin(HubScopedAdmin):
             for supply_request in queryset:
                 try:
                     cancelled += services.request_cancel(
-                        request=supply_request, reason=form.cleaned_data["reason"],
+                        request=supply_request,
+                        reason=form.cleaned_data["reason"],
                         by=request.user,
-                    )  # fmt: skip
+                    )
                 except ValidationError as exc:
                     self.message_user(request, " ".join(exc.messages), messages.ERROR)
             self.message_user(request, _("%(n)s requests cancelled.") % {"n": cancelled})
@@ -249,9 +290,14 @@ class SupplyRequestAdmin(HubScopedAdmin):
         return render(
             request,
             "admin/hubs/cancel_requests.html",
-            {**self.admin_site.each_context(request), "form": form, "requests": queryset,
-             "opts": self.model._meta, "action": "cancel_requests"},
-        )  # fmt: skip
+            {
+                **self.admin_site.each_context(request),
+                "form": form,
+                "requests": queryset,
+                "opts": self.model._meta,
+                "action": "cancel_requests",
+            },
+        )
 
 
 @admin.register(StockMovement)

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -28,7 +29,12 @@ GAP_DAYS_DEFAULT = 7
 
 @require_GET
 def hub_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "hubs/hub_list.html", {"hubs": queries.public_hubs()})
+    context = {
+        "hubs": queries.public_hubs(),
+        "map_tiles": settings.MAP_TILE_URL,
+        "map_attribution": settings.MAP_TILE_ATTRIBUTION,
+    }
+    return render(request, "hubs/hub_list.html", context)
 
 
 @require_GET

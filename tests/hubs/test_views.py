@@ -48,8 +48,9 @@ def stranger(other_hub):
 
 @pytest.fixture
 def hub_volunteer(hub):
-    return MembershipFactory(hub=hub, role=Membership.Role.VOLUNTEER,
-                             user=UserFactory(username="bakyt")).user  # fmt: skip
+    return MembershipFactory(
+        hub=hub, role=Membership.Role.VOLUNTEER, user=UserFactory(username="bakyt")
+    ).user
 
 
 def login(client, user):
@@ -106,8 +107,9 @@ def test_needs_board_makes_the_same_number_of_queries_for_more_requests(client, 
 
 def test_requester_contact_is_never_on_public_pages(client, hub, flour):
     place = PlaceFactory(slug="ak-sai")
-    services.request_create(hub=hub, place=place, lines=[(flour, 1)], by=None,
-                            requester_contact="+996 555 000 111")  # fmt: skip
+    services.request_create(
+        hub=hub, place=place, lines=[(flour, 1)], by=None, requester_contact="+996 555 000 111"
+    )
     for url in ["/needs/", "/places/ak-sai/", "/hubs/sports-palace/", "/gaps/"]:
         assert "555 000 111" not in client.get(url).text
 
@@ -116,12 +118,14 @@ def test_gaps_list_places_waiting_with_nothing_delivered(client, hub, flour):
     waiting = PlaceFactory(name="Kara-Bak")
     served = PlaceFactory(name="Isfana")
     services.request_create(hub=hub, place=waiting, lines=[(flour, 10)], by=None, urgency=2)
-    served_request = services.request_create(hub=hub, place=served, lines=[(flour, 10)],
-                                             by=None, urgency=1)  # fmt: skip
+    served_request = services.request_create(
+        hub=hub, place=served, lines=[(flour, 10)], by=None, urgency=1
+    )
     from django.utils import timezone
 
-    services.request_record_delivery(request=served_request, lines=[(flour, Decimal(2))],
-                                     delivered_at=timezone.now())  # fmt: skip
+    services.request_record_delivery(
+        request=served_request, lines=[(flour, Decimal(2))], delivered_at=timezone.now()
+    )
     response = client.get("/gaps/")
     assert [gap.place.name for gap in response.context["gaps"]] == ["Kara-Bak"]
     assert "never delivered" in response.text
@@ -185,8 +189,9 @@ def lines(*pairs):
 
 def test_coordinator_records_goods_received(client, hub, owner, flour):
     login(client, owner)
-    response = client.post("/hubs/sports-palace/receive/", {**lines((flour, "25.5")),
-                                                            "public_name": ""})  # fmt: skip
+    response = client.post(
+        "/hubs/sports-palace/receive/", {**lines((flour, "25.5")), "public_name": ""}
+    )
     assert response.status_code == 302
     assert StockLevel.objects.get(hub=hub, item=flour).quantity == Decimal("25.5")
 
@@ -205,8 +210,9 @@ def test_dispatching_more_than_held_via_transfer_shows_the_stock_error(
     client, hub, other_hub, owner, flour
 ):
     login(client, owner)
-    response = client.post("/hubs/sports-palace/transfer/",
-                           {**lines((flour, "5")), "to_hub": other_hub.pk})  # fmt: skip
+    response = client.post(
+        "/hubs/sports-palace/transfer/", {**lines((flour, "5")), "to_hub": other_hub.pk}
+    )
     assert response.status_code == 200
     assert "has only 0 kg of Flour left" in response.text
 
@@ -215,8 +221,10 @@ def test_duplicate_request_form_offers_to_update_the_open_one(client, hub, owner
     place = PlaceFactory()
     existing = services.request_create(hub=hub, place=place, lines=[(flour, 5)], by=None)
     login(client, owner)
-    response = client.post("/hubs/sports-palace/requests/new/",
-                           {**lines((flour, "7")), "place": place.pk, "urgency": 1})  # fmt: skip
+    response = client.post(
+        "/hubs/sports-palace/requests/new/",
+        {**lines((flour, "7")), "place": place.pk, "urgency": 1},
+    )
     assert response.status_code == 200
     assert f"/requests/{existing.pk}/edit/" in response.text
     assert SupplyRequest.objects.count() == 1
@@ -235,8 +243,9 @@ def test_request_pages_of_another_hub_are_404(client, hub, stranger, flour):
 def test_coordinator_cancels_a_request_with_a_reason(client, hub, owner, flour):
     request = services.request_create(hub=hub, place=PlaceFactory(), lines=[(flour, 5)], by=None)
     login(client, owner)
-    assert client.post(f"/requests/{request.pk}/cancel/", {"reason": "filed twice"}).status_code \
-        == 302  # fmt: skip
+    assert (
+        client.post(f"/requests/{request.pk}/cancel/", {"reason": "filed twice"}).status_code == 302
+    )
     request.refresh_from_db()
     assert (request.status, request.cancel_reason) == ("cancelled", "filed twice")
 
@@ -253,16 +262,19 @@ def test_admin_shows_a_coordinator_only_their_hubs(client, hub, other_hub, owner
     assert client.get(f"/admin/hubs/hub/{other_hub.pk}/change/").status_code == 302
 
 
-def test_admin_hides_other_hubs_requests_and_refuses_their_change(client, hub, other_hub,
-                                                                 owner, flour):  # fmt: skip
+def test_admin_hides_other_hubs_requests_and_refuses_their_change(
+    client, hub, other_hub, owner, flour
+):
     mine = services.request_create(hub=hub, place=PlaceFactory(), lines=[(flour, 1)], by=None)
-    theirs = services.request_create(hub=other_hub, place=PlaceFactory(), lines=[(flour, 1)],
-                                     by=None)  # fmt: skip
+    theirs = services.request_create(
+        hub=other_hub, place=PlaceFactory(), lines=[(flour, 1)], by=None
+    )
     login(client, owner)
     listed = client.get("/admin/hubs/supplyrequest/").context["cl"].result_list
     assert list(listed) == [mine]
-    response = client.post(f"/admin/hubs/supplyrequest/{theirs.pk}/change/",
-                           {"urgency": 1, "note": "taken over"})  # fmt: skip
+    response = client.post(
+        f"/admin/hubs/supplyrequest/{theirs.pk}/change/", {"urgency": 1, "note": "taken over"}
+    )
     assert response.status_code == 302
     theirs.refresh_from_db()
     assert theirs.note == ""
@@ -284,3 +296,45 @@ def test_people_without_a_hub_cannot_use_the_admin(client, hub):
     assert client.get("/admin/hubs/hub/").status_code == 403
     client.logout()
     assert client.get("/admin/hubs/hub/").status_code == 302
+
+
+def test_admin_transfer_action_leads_to_the_hubs_transfer_form(client, hub, owner):
+    login(client, owner)
+    response = client.post(
+        "/admin/hubs/hub/", {"action": "transfer_stock", "_selected_action": [hub.pk]}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/hubs/sports-palace/transfer/"
+
+
+def test_hub_list_offers_a_map_only_as_an_extra(client, hub):
+    hub.latitude, hub.longitude = 42.8765, 74.5918
+    hub.save()
+    text = client.get("/hubs/").text
+    assert 'id="show-map"' in text and " hidden " in text  # shown by the script, if it runs
+    assert 'data-lat="42.876500"' in text
+    assert "/static/js/hubs-map.js" in text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/hubs/membership/",
+        "/admin/hubs/stockmovement/",
+        "/admin/hubs/place/",
+        "/admin/hubs/item/",
+        "/admin/hubs/region/",
+        "/admin/hubs/supplyrequest/",
+    ],
+)
+def test_admin_pages_refuse_people_without_a_hub(client, hub, url):
+    login(client, UserFactory(username="outsider", is_staff=True))
+    assert client.get(url).status_code == 403
+
+
+def test_admin_memberships_of_other_hubs_are_hidden(client, hub, other_hub, owner, stranger):
+    login(client, owner)
+    listed = client.get("/admin/hubs/membership/").context["cl"].result_list
+    assert {m.hub for m in listed} == {hub}
+    theirs = stranger.memberships.get()
+    assert client.get(f"/admin/hubs/membership/{theirs.pk}/change/").status_code == 302
