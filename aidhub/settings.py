@@ -48,6 +48,8 @@ ALLOWED_HOSTS = env.list(
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must list the site's host names in production.")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Where people reach this site: used in links sent by e-mail and Telegram.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # The admin at a path of your choosing makes it a little harder to find and hammer.
 ADMIN_URL = env.str("ADMIN_URL", default="admin/").strip("/") + "/"
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -88,7 +89,11 @@ def clean_image(upload: UploadedFile | bytes, *, longest_side: int = LONGEST_SID
 
 def _too_many_pixels() -> ValidationError:
     return ValidationError(
-        _("The picture is too large (more than %(mp)s megapixels).")
+        ngettext(
+            "The picture is too large (more than %(mp)s megapixel).",
+            "The picture is too large (more than %(mp)s megapixels).",
+            MAX_PIXELS // 1_000_000,
+        )
         % {"mp": MAX_PIXELS // 1_000_000},
         code="too_many_pixels",
     )

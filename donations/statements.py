@@ -53,7 +53,9 @@ def statement_preview(fundraiser: Fundraiser, text: str) -> list[Row]:
     taken: set[int] = set()
     for raw in reader:
         if len(rows) >= MAX_ROWS:
-            raise ValidationError(_("A statement can have at most %(n)s rows.") % {"n": MAX_ROWS})
+            raise ValidationError(
+                _("A statement can have at most %(n)s rows at a time.") % {"n": MAX_ROWS}
+            )
         record = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
         row = Row(reader.line_num, record["date"], record["amount"], record["currency"].upper(),
                   record.get("reference", ""), "new")  # fmt: skip

@@ -1,6 +1,7 @@
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
@@ -36,7 +37,12 @@ def receipt_code_send(donation_id: int) -> bool:
     body = _(
         "Thank you. Your donation of %(amount)s %(currency)s is in the public ledger.\n"
         "Your receipt code: %(code)s\n"
-        "Open /ledger/receipt/%(code)s/ on the AidHub site to see the entry and check it."
-    ) % {"amount": donation.amount, "currency": donation.currency, "code": donation.receipt_code}
+        "See the entry and check it: %(link)s"
+    ) % {
+        "amount": donation.amount,
+        "currency": donation.currency,
+        "code": donation.receipt_code,
+        "link": f"{settings.SITE_URL}/ledger/receipt/{donation.receipt_code}/",
+    }
     send_mail(subject, body, None, [donation.donor_contact])
     return True

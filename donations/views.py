@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from hubs.forms import line_formset
@@ -189,7 +190,11 @@ def statement(request: HttpRequest, slug: str) -> HttpResponse:
             messages.error(request, " ".join(exc.messages))
         else:
             del request.session[session_key]
-            messages.success(request, _("%(n)s new donations recorded.") % {"n": created})
+            messages.success(
+                request,
+                ngettext("%(n)s new donation recorded.", "%(n)s new donations recorded.", created)
+                % {"n": created},
+            )
             return redirect("donations:manage", slug=fundraiser.slug)
     elif request.method == "POST" and form.is_valid():
         try:

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from . import services
 from .models import (
@@ -285,7 +286,11 @@ class SupplyRequestAdmin(HubScopedAdmin):
                     )
                 except ValidationError as exc:
                     self.message_user(request, " ".join(exc.messages), messages.ERROR)
-            self.message_user(request, _("%(n)s requests cancelled.") % {"n": cancelled})
+            self.message_user(
+                request,
+                ngettext("%(n)s request cancelled.", "%(n)s requests cancelled.", cancelled)
+                % {"n": cancelled},
+            )
             return None
         return render(
             request,

@@ -80,7 +80,7 @@ class TransferForm(forms.Form):
 class AdjustForm(forms.Form):
     item = forms.ModelChoiceField(label=_("Item"), queryset=Item.objects.all())
     delta = forms.DecimalField(
-        label=_("Change"),
+        label=_("Difference"),
         max_digits=12,
         decimal_places=3,
         help_text=_("Positive if you found more, negative if goods were lost or spoiled."),

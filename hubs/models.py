@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 MAX_QUANTITY = Decimal("1000000")  # more than this in one line is a typo, not a delivery
@@ -30,11 +30,11 @@ class Category(models.TextChoices):
 
 class Unit(models.TextChoices):
     # Short labels read after a number: "5 pcs", "40 packs", "300 l".
-    PIECE = "piece", _("pcs")
-    KG = "kg", _("kg")
-    LITRE = "litre", _("l")
-    BOX = "box", _("boxes")
-    PACK = "pack", _("packs")
+    PIECE = "piece", pgettext_lazy("unit", "pcs")
+    KG = "kg", pgettext_lazy("unit", "kg")
+    LITRE = "litre", pgettext_lazy("unit", "l")
+    BOX = "box", pgettext_lazy("unit", "boxes")
+    PACK = "pack", pgettext_lazy("unit", "packs")
 
 
 class Region(models.Model):

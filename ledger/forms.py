@@ -18,10 +18,10 @@ class LedgerFilterForm(forms.Form):
         label=_("Kind"), required=False, choices=[("", _("All kinds")), *KIND_LABELS.items()]
     )
     since = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     until = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("To date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
     def filters(self) -> Filters:

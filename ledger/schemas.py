@@ -66,7 +66,7 @@ def check_text(value: Any, path: str, *, limit: int = 500) -> str:
     if not isinstance(value, str) or not value.strip():
         raise _fail(path, _("must be non-empty text"))
     if len(value) > limit:
-        raise _fail(path, _("is longer than %(limit)s characters") % {"limit": limit})
+        raise _fail(path, _("is too long (at most %(limit)s characters)") % {"limit": limit})
     found = [what for pattern, what in PERSONAL_PATTERNS if pattern.search(value)]
     if not found and _has_long_number(value):
         found = [gettext_lazy("a phone, card or account number")]
