@@ -316,6 +316,29 @@ CELERY_BEAT_SCHEDULE["claims-release-expired"] = {
     "schedule": 600,
 }
 
+# Notifications ----------------------------------------------------------------------------------
+TELEGRAM_BOT_TOKEN = secret("TELEGRAM_BOT_TOKEN", default="")
+TELEGRAM_BOT_NAME = env.str("TELEGRAM_BOT_NAME", default="")
+TELEGRAM_API_URL = env.str("TELEGRAM_API_URL", default="https://api.telegram.org")
+# The secret part of the URL Telegram posts updates to (set it with Bot API's setWebhook).
+TELEGRAM_WEBHOOK_SECRET = secret("TELEGRAM_WEBHOOK_SECRET", default="")
+NOTIFICATION_HTTP_TIMEOUT = env.float("NOTIFICATION_HTTP_TIMEOUT", default=10)
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=5)
+# Webhooks to private, loopback or link-local addresses are refused in production (SSRF).
+WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=not PRODUCTION)
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=6)
+NOTIFICATION_RETRY_BASE = env.float("NOTIFICATION_RETRY_BASE", default=30)
+NOTIFICATION_RETRY_MAX = env.float("NOTIFICATION_RETRY_MAX", default=3600)
+NOTIFICATION_SENDING_TIMEOUT = env.int("NOTIFICATION_SENDING_TIMEOUT", default=300)
+CELERY_BEAT_SCHEDULE["notifications-sweep"] = {
+    "task": "notifications.tasks.notifications_sweep",
+    "schedule": env.int("NOTIFICATION_SWEEP_SECONDS", default=60),
+}
+CELERY_BEAT_SCHEDULE["coordinator-digest"] = {
+    "task": "deliveries.tasks.coordinator_digest",
+    "schedule": 24 * 3600,
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -6,17 +6,20 @@ from django.urls import include, path
 
 from ledger.urls import api_urlpatterns as ledger_api
 
-from . import views
+from . import pwa, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("sw.js", pwa.service_worker, name="service_worker"),
+    path("manifest.webmanifest", pwa.manifest, name="manifest"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", pwa.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("deliveries.urls")),
     path("", include("hubs.urls")),
     path("fundraisers/", include("donations.urls")),
+    path("notifications/", include("notifications.urls")),
     path("ledger/", include("ledger.urls")),
     path("api/ledger/", include((ledger_api, "ledger_api"))),
     path(settings.ADMIN_URL, admin.site.urls),

@@ -21,6 +21,7 @@ from hubs import services as hub_services
 from hubs.models import Hub, Item, Membership, Place, SupplyRequest
 from ledger import services as ledger
 from ledger.models import Evidence
+from notifications import services as notifications
 
 from .models import (
     Delivery,
@@ -312,6 +313,21 @@ def delivery_verify(*, delivery: Delivery, coordinator: AbstractBaseUser) -> int
     entry = ledger.append(kind="delivery", payload=payload)
     Delivery.objects.filter(pk=delivery.pk).update(ledger_index=entry.index)
     _count_towards_requests(delivery, lines, proof.delivered_at)
+    fundraisers = list(delivery.fundraisers.order_by("slug"))
+    photos = payload["evidence"]
+    notifications.notify(
+        event=f"delivery:{delivery.slug}",
+        kind="delivery",
+        scopes=[("fundraiser", f.slug) for f in fundraisers],
+        context={
+            "place": delivery.place.name,
+            "people": proof.people,
+            "fundraiser": ", ".join(f.title for f in fundraisers),
+            "items": hub_services.items_by_language(lines),
+            "path": f"/ledger/{entry.index}/",
+            "photo_url": f"{settings.SITE_URL}/ledger/evidence/{photos[0]}" if photos else "",
+        },
+    )
     return entry.index
 
 
@@ -389,3 +405,65 @@ def proof_photo_blur(*, photo: ProofPhoto) -> int:
     photo.faces_blurred = faces
     photo.save(update_fields=["evidence_sha256", "faces_blurred"])
     return faces
+
+
+def coordinator_digest(*, now: datetime | None = None) -> int:
+    """The daily summary each coordinator gets for each of their hubs: stock running low,
+    requests waiting more than 48 hours, deliveries awaiting verification, expired claims."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Sum
+
+    from hubs.models import StockLevel, SupplyRequestLine
+
+    now = now or timezone.now()
+    sent = 0
+    for hub in Hub.objects.filter(is_active=True):
+        lines = []
+        wanted = (
+            SupplyRequestLine.objects.filter(
+                request__hub=hub, request__status__in=["open", "partly_fulfilled"]
+            )
+            .values("item")
+            .annotate(total=Sum("quantity") - Sum("delivered"))
+        )
+        held = dict(StockLevel.objects.filter(hub=hub).values_list("item", "quantity"))
+        short = [row for row in wanted if held.get(row["item"], 0) < row["total"]]
+        if short:
+            names = dict(
+                Item.objects.filter(pk__in=[r["item"] for r in short]).values_list("pk", "name")
+            )
+            lines.append(
+                "Stock lower than open requests: " + ", ".join(names[r["item"]] for r in short)
+            )
+        waiting = SupplyRequest.objects.filter(
+            hub=hub,
+            status__in=["open", "partly_fulfilled"],
+            created_at__lt=now - timedelta(hours=48),
+        ).count()
+        if waiting:
+            lines.append(f"Requests waiting more than 48 hours: {waiting}")
+        awaiting = Delivery.objects.filter(hub=hub, status=S.DELIVERED).count()
+        if awaiting:
+            lines.append(f"Deliveries awaiting verification: {awaiting}")
+        expired = Delivery.objects.filter(
+            hub=hub, status=S.CLAIMED, claim_expires_at__lt=now
+        ).count()
+        if expired:
+            lines.append(f"Claims that expired: {expired}")
+        if not lines:
+            continue
+        coordinators = (
+            get_user_model()
+            .objects.filter(memberships__hub=hub, memberships__role=Membership.Role.COORDINATOR)
+            .exclude(email="")
+        )
+        for user in coordinators:
+            sent += notifications.notify_address(
+                event=f"digest:{hub.slug}:{now.date().isoformat()}:{user.pk}",
+                kind="digest",
+                channel="email",
+                address=user.email,
+                language="en",
+                context={"hub": hub.name, "lines": lines, "path": f"/hubs/{hub.slug}/manage/"},
+            )
+    return sent

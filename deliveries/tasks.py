@@ -16,3 +16,12 @@ def proof_photo_blur(photo_id: int) -> int | None:
 
     photo = ProofPhoto.objects.filter(pk=photo_id).first()
     return services.proof_photo_blur(photo=photo) if photo else None
+
+
+@shared_task(time_limit=300, soft_time_limit=280)
+def coordinator_digest() -> int:
+    """Beat runs this daily; each (hub, day, coordinator) digest is sent once."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        return services.coordinator_digest()

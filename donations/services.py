@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,6 +21,7 @@ from hubs import services as hub_services
 from hubs.models import Hub, Item
 from ledger import services as ledger
 from ledger.money import format_amount, parse_amount
+from notifications import services as notifications
 
 from .models import Donation, Expense, ExpenseLine, Fundraiser, GiftInKind
 from .rates import convert, rate_for
@@ -110,6 +112,7 @@ def donation_record(
     if channel not in Donation.Channel.values:
         raise ValidationError(_("Unknown channel."), code="channel")
     rate, source, converted = _convert(money, fundraiser, received_at, manual_rate)
+    raised_before = _raised(fundraiser)
     payload = _money_payload(fundraiser, money, rate, source, converted) | {
         "channel": channel,
         "received_at": ledger.utc_timestamp(received_at),
@@ -145,11 +148,41 @@ def donation_record(
         receipt_code=ledger.receipt_code_issue(entry=entry),
         created_by=_user(by),
     )
+    _announce_milestones(fundraiser, before=raised_before, added=converted)
     if donation.donor_contact:
         from .tasks import receipt_code_send
 
         receipt_code_send.delay_on_commit(donation.pk)
     return donation
+
+
+MILESTONES = (25, 50, 75, 100)
+
+
+def _raised(fundraiser: Fundraiser) -> Decimal:
+    live = Donation.objects.filter(fundraiser=fundraiser, corrected_by_index__isnull=True)
+    return live.aggregate(total=Sum("converted_amount"))["total"] or Decimal(0)
+
+
+def _announce_milestones(fundraiser: Fundraiser, *, before: Decimal, added: Decimal) -> None:
+    """25, 50, 75 and 100 % of the goal: each told once (the event key is unique)."""
+    after = before + added
+    for percent in MILESTONES:
+        mark = fundraiser.goal_amount * percent / 100
+        if before < mark <= after:
+            notifications.notify(
+                event=f"milestone:{fundraiser.slug}:{percent}",
+                kind="milestone",
+                scopes=[("fundraiser", fundraiser.slug)],
+                context={
+                    "fundraiser": fundraiser.title,
+                    "percent": percent,
+                    "raised": f"{after:,.0f}",
+                    "goal": f"{fundraiser.goal_amount:,.0f}",
+                    "currency": fundraiser.currency,
+                    "path": fundraiser.get_absolute_url(),
+                },
+            )
 
 
 def _user(by: AbstractBaseUser | None):

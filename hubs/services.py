@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ledger import services as ledger
+from notifications import services as notifications
 
 from .models import (
     MAX_QUANTITY,
@@ -286,13 +287,21 @@ def stock_transfer(
     _check_active(to_hub)
     checked = check_lines(lines)
     out = _move(
-        hub=from_hub, lines=checked, kind=StockMovement.Kind.TRANSFER_OUT, sign=-1, by=by,
+        hub=from_hub,
+        lines=checked,
+        kind=StockMovement.Kind.TRANSFER_OUT,
+        sign=-1,
+        by=by,
         reference=to_hub.slug,
-    )  # fmt: skip
+    )
     into = _move(
-        hub=to_hub, lines=checked, kind=StockMovement.Kind.TRANSFER_IN, sign=+1, by=by,
+        hub=to_hub,
+        lines=checked,
+        kind=StockMovement.Kind.TRANSFER_IN,
+        sign=+1,
+        by=by,
         reference=from_hub.slug,
-    )  # fmt: skip
+    )
     entry = ledger.append(
         kind="transfer",
         payload={
@@ -387,6 +396,7 @@ def request_create(
     SupplyRequestLine.objects.bulk_create(
         SupplyRequestLine(request=request, item=item, quantity=q) for item, q in checked
     )
+    _announce_request(request, f"{request.pk}:new")
     return request
 
 
@@ -438,6 +448,7 @@ def request_update(
         request.requester_contact = requester_contact.strip()
     request.save()
     _refresh_status(request)
+    _announce_request(request, f"{request.pk}:{request.updated_at.isoformat()}")
     return request
 
 
@@ -482,3 +493,48 @@ def _refresh_status(request: SupplyRequest) -> None:
         status = SupplyRequest.Status.OPEN
     SupplyRequest.objects.filter(pk=request.pk).update(status=status)
     request.status = status
+
+
+# ---- notifications --------------------------------------------------------------------------
+
+LANGUAGES = ("en", "ru", "ky", "kk", "uz", "tg")
+
+
+def items_by_language(lines: Iterable[tuple[Item, Decimal]]) -> dict[str, str]:
+    """ "Flour 300 kg, Water 400 l" in every UI language, for messages sent later."""
+    from django.utils import translation
+
+    texts = {}
+    for language in LANGUAGES:
+        with translation.override(language):
+            texts[language] = ", ".join(
+                f"{item.local_name} {format_quantity(q)} {item.get_unit_display()}"
+                for item, q in lines
+            )
+    return texts
+
+
+def _announce_request(request: SupplyRequest, event: str) -> None:
+    lines = [(line.item, line.outstanding) for line in request.lines.select_related("item")]
+    lines = [(item, q) for item, q in lines if q > 0]
+    context = {
+        "place": request.place.name,
+        "region": request.place.region.name,
+        "hub": request.hub.name,
+        "urgency": request.urgency,
+        "items": items_by_language(lines),
+        "path": request.get_absolute_url(),
+    }
+    if request.urgency in (SupplyRequest.Urgency.CRITICAL, SupplyRequest.Urgency.HIGH):
+        notifications.notify(
+            event=f"request:{request.pk}",
+            kind="request",
+            context=context,
+            scopes=[("region", request.place.region.slug), ("urgency", str(request.urgency))],
+        )
+    notifications.notify(
+        event=f"hub_needs:{request.hub_id}:{event}",
+        kind="hub_needs",
+        context=context,
+        scopes=[("hub", request.hub.slug)],
+    )

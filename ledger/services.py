@@ -18,6 +18,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from notifications import services as notifications
+
 from . import keys, merkle
 from .models import Checkpoint, Evidence, LedgerEntry, LedgerHead, LedgerRef, LedgerTotal, TreeNode
 from .note import checkpoint_body, sign_note
@@ -189,7 +191,15 @@ def checkpoint_sign() -> Checkpoint | None:
     note = sign_note(checkpoint_body(signer.origin, size, root), signer.name, signer.private_key)
     try:
         with transaction.atomic():
-            return Checkpoint.objects.create(size=size, root_hash=root, note=note)
+            checkpoint = Checkpoint.objects.create(size=size, root_hash=root, note=note)
+            # Mirrors and witnesses hear of every checkpoint (webhook or any channel).
+            notifications.notify(
+                event=f"checkpoint:{size}",
+                kind="checkpoint",
+                scopes=[("ledger", "")],
+                context={"size": size, "note": note, "path": "/api/ledger/checkpoint"},
+            )
+            return checkpoint
     except IntegrityError:  # another process signed this size at the same moment
         return None
 

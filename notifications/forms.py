@@ -1,0 +1,51 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Channel, Scope
+
+
+class PublicSubscribeForm(forms.Form):
+    """A donor, without an account, follows a fundraiser (or a mirror follows the ledger)."""
+
+    scope = forms.ChoiceField(
+        choices=[(Scope.FUNDRAISER, ""), (Scope.LEDGER, "")], widget=forms.HiddenInput
+    )
+    ref = forms.SlugField(widget=forms.HiddenInput, required=False)
+    channel = forms.ChoiceField(
+        label=_("How"), choices=Channel.choices, initial=Channel.EMAIL, widget=forms.RadioSelect
+    )
+    address = forms.CharField(
+        label=_("E-mail address or webhook URL"),
+        required=False,
+        max_length=300,
+        help_text=_("Leave empty for Telegram: you will get a code to send to our bot."),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("channel") in (Channel.EMAIL, Channel.WEBHOOK) and not data.get("address"):
+            self.add_error("address", _("Enter where to send the messages."))
+        return data
+
+
+class MySubscribeForm(forms.Form):
+    scope = forms.ChoiceField(
+        label=_("About"),
+        choices=[
+            (Scope.REGION, _("A region")),
+            (Scope.HUB, _("A hub")),
+            (Scope.URGENCY, _("Requests of at least an urgency")),
+            (Scope.FUNDRAISER, _("A fundraiser")),
+        ],
+    )
+    ref = forms.CharField(
+        label=_("Which"),
+        max_length=64,
+        help_text=_(
+            "The public id shown in the page address, e.g. batken; for urgency 1 "
+            "(critical) or 2 (high and critical)."
+        ),
+    )
+    channel = forms.ChoiceField(
+        label=_("How"), choices=[(Channel.EMAIL, _("E-mail")), (Channel.TELEGRAM, _("Telegram"))]
+    )

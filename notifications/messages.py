@@ -1,0 +1,63 @@
+"""The words of each notification, in the subscriber's language, short enough for a phone's
+preview. Contexts hold only public facts (no donor, volunteer or recipient is named)."""
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+
+def _link(path: str) -> str:
+    return f"{settings.SITE_URL}{path}" if path else ""
+
+
+URGENCY = {1: _lazy("Critical"), 2: _lazy("High"), 3: _lazy("Normal")}
+
+
+def localized(context: dict, language: str) -> dict:
+    """Values given per language ({"en": …, "ru": …}) resolved to the subscriber's one."""
+    resolved = {}
+    for key, value in context.items():
+        if isinstance(value, dict) and "en" in value:
+            value = value.get(language) or value["en"]
+        resolved[key] = value
+    return resolved
+
+
+def render(kind: str, context: dict, language: str) -> tuple[str, str]:
+    """(subject, text) for a notification kind."""
+    with translation.override(language):
+        c = localized(context, language)
+        if "urgency" in c:
+            c["urgency"] = str(URGENCY.get(c["urgency"], c["urgency"]))
+        if kind == "request":
+            subject = _("%(urgency)s need in %(place)s") % c
+            text = _("%(place)s (%(region)s) asks for: %(items)s.") % c
+        elif kind == "hub_needs":
+            subject = _("%(hub)s: needs changed") % c
+            text = _("%(hub)s now needs: %(items)s.") % c
+        elif kind == "delivery":
+            subject = _("Your donation reached %(place)s") % c
+            text = (
+                _(
+                    "%(people)s people in %(place)s received goods bought by “%(fundraiser)s”. "
+                    "See the proof:"
+                )
+                % c
+            )
+        elif kind == "milestone":
+            subject = _("“%(fundraiser)s” reached %(percent)s%%") % c
+            text = _("%(raised)s of %(goal)s %(currency)s raised. Thank you.") % c
+        elif kind == "checkpoint":
+            subject = _("New ledger checkpoint: %(size)s entries") % c
+            text = c.get("note", "")
+        elif kind == "digest":
+            subject = _("Daily summary for %(hub)s") % c
+            text = "\n".join(c.get("lines", [])) or _("Nothing needs your attention today.")
+        elif kind == "confirm":
+            subject = _("Confirm your AidHub subscription")
+            text = _("Open this link to start receiving updates about %(about)s:") % c
+        else:
+            subject, text = kind, ""
+        link = _link(c.get("path", ""))
+        return subject, f"{text}\n{link}".strip()

@@ -1,0 +1,306 @@
+"""Notifications that are never lost and never sent twice by us.
+
+`notify` writes outbox rows in the caller's transaction and enqueues their sending after
+commit; if the broker is down then, the rows simply wait for `sweep`. `send` claims a row with a
+conditional UPDATE, sends it, and records the outcome: sent, retry later (exponential backoff
+with jitter), or failed for good with the reason. A worker killed mid-send leaves the row
+`sending`; the sweep frees it after NOTIFICATION_SENDING_TIMEOUT seconds. Webhook receivers get a
+stable X-AidHub-Delivery id, so the rare resend after a lost answer can be recognised.
+"""
+
+import logging
+import random
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_email
+from django.db import transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import channels, messages
+from .models import Channel, Notification, Scope, Subscription
+
+logger = logging.getLogger(__name__)
+S = Notification.Status
+
+
+# ---- subscriptions --------------------------------------------------------------------------
+
+
+def _check_address(channel: str, address: str) -> str:
+    address = address.strip()
+    if channel == Channel.EMAIL:
+        validate_email(address)
+    elif channel == Channel.WEBHOOK:
+        URLValidator(schemes=["https", "http"])(address)
+    elif channel == Channel.TELEGRAM and address and not address.lstrip("-").isdigit():
+        raise ValidationError(_("A Telegram chat id is a number."), code="telegram")
+    return address
+
+
+@transaction.atomic
+def subscription_create(
+    *,
+    channel: str,
+    scope: str,
+    ref: str,
+    language: str,
+    address: str = "",
+    user: AbstractBaseUser | None = None,
+) -> Subscription:
+    """A new subscription, not yet active. E-mail is confirmed by a link (double opt-in);
+    Telegram by sending `/start <token>` to our bot; a webhook is active at once, and a
+    user's own e-mail address is already known to be theirs."""
+    if channel not in Channel.values or scope not in Scope.values:
+        raise ValidationError(_("Unknown channel or subject."), code="invalid")
+    if scope == Scope.URGENCY and ref not in ("1", "2"):
+        raise ValidationError(_("Choose critical (1) or high and critical (2)."), code="ref")
+    address = _check_address(channel, address)
+    existing = (
+        Subscription.objects.filter(channel=channel, address=address, scope=scope, ref=ref)
+        .exclude(address="")
+        .first()
+    )
+    if existing:
+        return existing
+    own_email = user is not None and channel == Channel.EMAIL and address == user.email
+    subscription = Subscription.objects.create(
+        channel=channel,
+        address=address,
+        scope=scope,
+        ref=ref,
+        language=language[:8],
+        user=user if user and user.is_authenticated else None,
+        confirmed_at=timezone.now() if channel == Channel.WEBHOOK or own_email else None,
+    )
+    if channel == Channel.EMAIL and not subscription.confirmed_at:
+        _queue(
+            event=f"confirm:{subscription.pk}",
+            kind="confirm",
+            channel=channel,
+            address=address,
+            language=subscription.language,
+            context={
+                "about": str(subscription),
+                "path": reverse("notifications:confirm", args=[subscription.token]),
+            },
+        )
+    return subscription
+
+
+def subscription_confirm(*, token: str) -> Subscription | None:
+    subscription = Subscription.objects.filter(token=token).first()
+    if subscription and not subscription.confirmed_at:
+        Subscription.objects.filter(pk=subscription.pk, confirmed_at__isnull=True).update(
+            confirmed_at=timezone.now()
+        )
+        subscription.refresh_from_db()
+    return subscription
+
+
+def telegram_start(*, token: str, chat_id: str) -> Subscription | None:
+    """`/start <token>` sent to our bot: the chat becomes the subscription's address."""
+    subscription = Subscription.objects.filter(token=token, channel=Channel.TELEGRAM).first()
+    if subscription is None:
+        return None
+    subscription.address = _check_address(Channel.TELEGRAM, chat_id)
+    subscription.confirmed_at = timezone.now()
+    subscription.save(update_fields=["address", "confirmed_at"])
+    return subscription
+
+
+def subscription_cancel(*, token: str) -> bool:
+    """One-click unsubscribe: the row and its unsent notifications go."""
+    return bool(Subscription.objects.filter(token=token).delete()[0])
+
+
+# ---- events ---------------------------------------------------------------------------------
+
+
+def _matching(scopes: Iterable[tuple[str, str]]) -> list[Subscription]:
+    condition = Q()
+    for scope, ref in scopes:
+        if scope == Scope.URGENCY:
+            # "At least high" (2) also wants critical (1) requests.
+            condition |= Q(scope=scope, ref__gte=str(ref))
+        else:
+            condition |= Q(scope=scope, ref=ref)
+    if not condition:
+        return []
+    active = Subscription.objects.filter(condition, confirmed_at__isnull=False).exclude(address="")
+    return list(active)
+
+
+def notify(*, event: str, kind: str, scopes: Iterable[tuple[str, str]], context: dict) -> int:
+    """Tell every confirmed subscriber of any of `scopes` about `event`, once per address.
+    Call inside the transaction that makes the event happen."""
+    created = 0
+    for subscription in _matching(scopes):
+        created += _queue(
+            event=event,
+            kind=kind,
+            channel=subscription.channel,
+            address=subscription.address,
+            language=subscription.language,
+            context=context,
+            subscription=subscription,
+        )
+    return created
+
+
+def notify_address(
+    *, event: str, kind: str, channel: str, address: str, language: str, context: dict
+) -> int:
+    """A notification to one address without a subscription (a coordinator's daily digest)."""
+    return _queue(
+        event=event, kind=kind, channel=channel, address=address, language=language, context=context
+    )
+
+
+def _queue(*, event, kind, channel, address, language, context, subscription=None) -> int:
+    row, created = Notification.objects.get_or_create(
+        event=event[:120],
+        channel=channel,
+        address=address,
+        defaults={
+            "kind": kind,
+            "language": language,
+            "context": context,
+            "subscription": subscription,
+        },
+    )
+    if created:
+        transaction.on_commit(lambda: enqueue([row.pk]))
+    return int(created)
+
+
+def enqueue(ids: list[int]) -> None:
+    """Hand rows to Celery. A broker that is down must not fail the request that recorded the
+    event: the rows stay pending and the sweep sends them later."""
+    from .tasks import notification_send
+
+    for pk in ids:
+        try:
+            notification_send.delay(pk)
+        except Exception as exc:  # the broker's errors vary by transport; all mean "later"
+            logger.warning("notification %s not enqueued (%s); the sweep will resend it", pk, exc)
+            return
+
+
+# ---- sending --------------------------------------------------------------------------------
+
+
+def _claim(pk: int) -> Notification | None:
+    now = timezone.now()
+    due = Q(status=S.PENDING) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+    if not Notification.objects.filter(Q(pk=pk) & due).update(
+        status=S.SENDING, claimed_at=now, attempts=F("attempts") + 1
+    ):
+        return None
+    return Notification.objects.select_related("subscription").get(pk=pk)
+
+
+def backoff(attempts: int) -> float:
+    """Seconds before the next try: exponential with full jitter, capped."""
+    ceiling = min(settings.NOTIFICATION_RETRY_MAX, settings.NOTIFICATION_RETRY_BASE * 2**attempts)
+    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
+
+
+def send(pk: int) -> str:
+    """Send one notification if it is due and nobody else holds it. Returns its status."""
+    notification = _claim(pk)
+    if notification is None:
+        row = Notification.objects.filter(pk=pk).values_list("status", flat=True).first()
+        return row or "gone"
+    try:
+        _deliver(notification)
+    except channels.Permanent as exc:
+        return _finish(notification, S.FAILED, str(exc))
+    except (channels.Transient, Exception) as exc:  # anything unexpected is retried, then fails
+        if notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
+            return _finish(
+                notification, S.FAILED, f"gave up after {notification.attempts} attempts: {exc}"
+            )
+        Notification.objects.filter(pk=pk, status=S.SENDING).update(
+            status=S.PENDING,
+            claimed_at=None,
+            last_error=str(exc)[:500],
+            next_attempt_at=timezone.now() + timedelta(seconds=backoff(notification.attempts)),
+        )
+        return S.PENDING
+    return _finish(notification, S.SENT, "")
+
+
+def _finish(notification: Notification, status: str, error: str) -> str:
+    Notification.objects.filter(pk=notification.pk, status=S.SENDING).update(
+        status=status,
+        last_error=error[:500],
+        claimed_at=None,
+        sent_at=timezone.now() if status == S.SENT else None,
+    )
+    return status
+
+
+def _deliver(notification: Notification) -> None:
+    subject, text = messages.render(notification.kind, notification.context, notification.language)
+    subscription = notification.subscription
+    token = subscription.token if subscription else ""
+    unsubscribe = (
+        f"{settings.SITE_URL}{reverse('notifications:unsubscribe', args=[token])}"
+        if (token)
+        else settings.SITE_URL
+    )
+    if notification.channel == Channel.EMAIL:
+        footer = _("Unsubscribe: %(url)s") % {"url": unsubscribe} if token else ""
+        channels.send_email(
+            notification.address, subject, f"{text}\n\n{footer}".strip(), unsubscribe
+        )
+    elif notification.channel == Channel.TELEGRAM:
+        footer = _("Stop these messages: %(url)s") % {"url": unsubscribe} if token else ""
+        channels.send_telegram(
+            notification.address,
+            f"{subject}\n{text}\n{footer}".strip(),
+            notification.context.get("photo_url", ""),
+        )
+    else:
+        secret = subscription.secret if subscription else ""
+        payload = {
+            "event": notification.kind,
+            "subject": subject,
+            "text": text,
+            "data": notification.context,
+            "unsubscribe": unsubscribe,
+        }
+        channels.send_webhook(
+            notification.address,
+            secret,
+            notification.kind,
+            f"{notification.pk}-{notification.event}",
+            payload,
+        )
+
+
+def sweep() -> int:
+    """Re-enqueue what is due and was never sent: pending rows whose task was lost, and rows a
+    dead worker left `sending`. Beat runs it every minute."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.NOTIFICATION_SENDING_TIMEOUT)
+    Notification.objects.filter(status=S.SENDING, claimed_at__lt=stale).update(
+        status=S.PENDING, claimed_at=None, last_error="worker lost while sending"
+    )
+    due = Notification.objects.filter(
+        Q(status=S.PENDING) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+    ).values_list("pk", flat=True)[:1000]
+    ids = list(due)
+    enqueue(ids)
+    return len(ids)
+
+
+def telegram_start_code(subscription: Subscription) -> str:
+    return f"/start {subscription.token}"

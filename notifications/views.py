@@ -1,0 +1,105 @@
+import contextlib
+import json
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.crypto import constant_time_compare
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import services
+from .forms import MySubscribeForm, PublicSubscribeForm
+from .models import Channel, Subscription
+
+
+@require_POST
+def subscribe(request: HttpRequest) -> HttpResponse:
+    form = PublicSubscribeForm(request.POST)
+    if not form.is_valid():
+        return render(request, "notifications/subscribed.html", {"form": form}, status=400)
+    data = form.cleaned_data
+    try:
+        subscription = services.subscription_create(
+            channel=data["channel"],
+            scope=data["scope"],
+            ref=data["ref"] or "",
+            address=data["address"],
+            language=get_language() or "en",
+        )
+    except ValidationError as exc:
+        form.add_error("address", exc)
+        return render(request, "notifications/subscribed.html", {"form": form}, status=400)
+    return render(
+        request,
+        "notifications/subscribed.html",
+        {"subscription": subscription, "bot": settings.TELEGRAM_BOT_NAME},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    subscription = get_object_or_404(Subscription, token=token)
+    if request.method == "POST":
+        services.subscription_confirm(token=token)
+        subscription.refresh_from_db()
+    return render(request, "notifications/confirm.html", {"subscription": subscription})
+
+
+@csrf_exempt  # the token in the URL is the authority; mail clients post one-click unsubscribes
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    if request.method == "POST":
+        services.subscription_cancel(token=token)
+        return render(request, "notifications/unsubscribed.html")
+    if not Subscription.objects.filter(token=token).exists():
+        return render(request, "notifications/unsubscribed.html")
+    return render(request, "notifications/unsubscribe.html", {"token": token})
+
+
+@csrf_exempt  # Telegram posts updates here; the secret in the path authenticates it
+@require_POST
+def telegram_update(request: HttpRequest, secret: str) -> JsonResponse:
+    expected = settings.TELEGRAM_WEBHOOK_SECRET
+    if not expected or not constant_time_compare(secret, expected):
+        raise Http404
+    try:
+        message = json.loads(request.body).get("message") or {}
+        text, chat = message.get("text", ""), str(message.get("chat", {}).get("id", ""))
+    except (ValueError, AttributeError):
+        return JsonResponse({"ok": True})  # nothing we understand: acknowledged, ignored
+    if text.startswith("/start ") and chat:
+        with contextlib.suppress(ValidationError):
+            services.telegram_start(token=text.split(" ", 1)[1].strip(), chat_id=chat)
+    return JsonResponse({"ok": True})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mine(request: HttpRequest) -> HttpResponse:
+    form = MySubscribeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        address = request.user.email if data["channel"] == Channel.EMAIL else ""
+        try:
+            if data["channel"] == Channel.EMAIL and not address:
+                raise ValidationError(_("Your account has no e-mail address."))
+            services.subscription_create(
+                user=request.user, address=address, language=get_language() or "en", **data
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Subscribed."))
+            return redirect("notifications:mine")
+    subscriptions = Subscription.objects.filter(user=request.user).order_by("scope", "ref")
+    return render(
+        request,
+        "notifications/mine.html",
+        {"form": form, "subscriptions": subscriptions, "bot": settings.TELEGRAM_BOT_NAME},
+    )

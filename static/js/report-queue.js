@@ -1,0 +1,216 @@
+// The phone's queue of delivery reports, shared by the pages (offline-report.js) and the
+// service worker (sw.js). A report is written to IndexedDB before anything is sent, so a lost
+// connection, a closed tab or a restarted phone loses nothing; it leaves the queue only when
+// the server has it. Every report carries its idempotency key, so sending it twice (from the
+// page and from Background Sync at once, or after a lost answer) is recorded once.
+// No DOM here: this file also runs inside the service worker. No user-facing text either.
+(function (scope) {
+  "use strict";
+
+  var DB_NAME = "aidhub";
+  var PAGES_CACHE = "aidhub-pages";
+  var STORE = "reports";
+  // A report another tab or the worker is sending is left alone for this long.
+  var LEASE_MS = 60000;
+  // States a drain may pick up. "rejected" waits for the volunteer to edit it.
+  var SENDABLE = ["waiting", "retry", "login", "sending"];
+
+  function request(req) {
+    return new Promise(function (resolve, reject) {
+      req.onsuccess = function () { resolve(req.result); };
+      req.onerror = function () { reject(req.error); };
+    });
+  }
+
+  var opened = null;
+  function open() {
+    if (!opened) {
+      var req = indexedDB.open(DB_NAME, 1);
+      req.onupgradeneeded = function () {
+        req.result.createObjectStore(STORE, { keyPath: "key" });
+      };
+      opened = request(req).then(function (db) {
+        // Another context deleting the database (Clear-Site-Data at logout) closes us.
+        db.onversionchange = function () { db.close(); opened = null; };
+        db.onclose = function () { opened = null; };
+        return db;
+      });
+      opened.catch(function () { opened = null; });
+    }
+    return opened;
+  }
+
+  // Runs `work(store)` in one transaction; resolves with its result once committed.
+  function inStore(mode, work) {
+    return open().then(function (db) {
+      return new Promise(function (resolve, reject) {
+        var tx = db.transaction(STORE, mode);
+        var result;
+        tx.oncomplete = function () { resolve(result); };
+        tx.onerror = tx.onabort = function () { reject(tx.error); };
+        work(tx.objectStore(STORE), function (value) { result = value; });
+      });
+    });
+  }
+
+  function all() {
+    return inStore("readonly", function (store, done) {
+      store.getAll().onsuccess = function (event) {
+        done(event.target.result.sort(function (a, b) { return a.created - b.created; }));
+      };
+    });
+  }
+
+  function put(record) {
+    record.updated = Date.now();
+    return inStore("readwrite", function (store) { store.put(record); });
+  }
+
+  function remove(key) {
+    return inStore("readwrite", function (store) { store.delete(key); });
+  }
+
+  // Marks a report as being sent, unless someone else is sending it right now. The check and
+  // the write are one transaction, so two contexts cannot both win.
+  function claim(key) {
+    return inStore("readwrite", function (store, done) {
+      store.get(key).onsuccess = function (event) {
+        var record = event.target.result;
+        var now = Date.now();
+        if (!record || SENDABLE.indexOf(record.state) === -1) return done(null);
+        if (record.state === "sending" && now - record.updated < LEASE_MS) return done(null);
+        record.state = "sending";
+        record.updated = now;
+        store.put(record);
+        done(record);
+      };
+    });
+  }
+
+  function cookie(name) {
+    if (typeof document === "undefined") return "";
+    var found = document.cookie.split("; ").filter(function (part) {
+      return part.indexOf(name + "=") === 0;
+    })[0];
+    return found ? decodeURIComponent(found.slice(name.length + 1)) : "";
+  }
+
+  // A fresh CSRF token from the report page itself (after a new login the stored one is old).
+  function freshToken(record) {
+    return fetch(record.url, { credentials: "same-origin" })
+      .then(function (response) { return response.text(); })
+      .then(function (html) {
+        var found = /name="csrfmiddlewaretoken" value="([^"]+)"/.exec(html);
+        return found ? found[1] : record.csrf;
+      });
+  }
+
+  function post(record, token) {
+    var body = new FormData();
+    body.append("csrfmiddlewaretoken", token);
+    body.append("idempotency_key", record.key);
+    body.append("people", record.people);
+    body.append("households", record.households || "");
+    body.append("note", record.note || "");
+    (record.photos || []).forEach(function (photo, i) {
+      body.append("photos", photo, "photo-" + (i + 1) + ".jpg");
+    });
+    return fetch(record.url, {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      headers: { "Idempotency-Key": record.key, "X-CSRFToken": token },
+      redirect: "follow",
+    });
+  }
+
+  // Sends one claimed report. Resolves with the record in its new state ("sent" once the
+  // server has it); rejects only when there is no connection at all.
+  function send(record) {
+    var token = cookie("csrftoken") || record.csrf;
+    return post(record, token)
+      .then(function (response) {
+        if (response.status !== 403) return response;
+        return freshToken(record).then(function (fresh) {
+          record.csrf = fresh;
+          return post(record, fresh);
+        });
+      })
+      .then(function (response) {
+        var path = new URL(response.url).pathname;
+        if (response.ok && response.redirected && path === record.deliveryPath) {
+          record.state = "sent";
+          return record;
+        }
+        if (response.ok && response.redirected) {
+          record.state = "login"; // the session ended: sent again after the next login
+          return record;
+        }
+        if (response.status === 400 || response.status === 404) {
+          return response.text().then(function (html) {
+            record.state = "rejected";
+            record.html = html.slice(0, 200000); // the page shows the reasons from it
+            record.status = response.status;
+            return record;
+          });
+        }
+        record.state = "retry"; // the server failed; the next drain tries again
+        return record;
+      });
+  }
+
+  // Sends every report that can be sent now. `changed` is called after each change of state.
+  // Resolves with the number of reports still waiting for a connection.
+  function drain(changed) {
+    changed = changed || function () {};
+    return all().then(function (records) {
+      var offline = 0;
+      return records.reduce(function (previous, candidate) {
+        return previous.then(function () {
+          return claim(candidate.key).then(function (record) {
+            if (!record) return;
+            changed(record);
+            return send(record).then(
+              function (done) {
+                var saved = done.state === "sent" ? remove(done.key) : put(done);
+                return saved.then(function () { changed(done); });
+              },
+              function () {
+                offline += 1;
+                record.state = "waiting";
+                return put(record).then(function () { changed(record); });
+              }
+            );
+          });
+        });
+      }, Promise.resolve()).then(function () { return offline; });
+    });
+  }
+
+  function cacheable(response) {
+    return response.ok && !response.redirected && response.type === "basic";
+  }
+
+  // Keeps these pages for offline use (only real pages: never a redirect to the login page).
+  function cachePages(urls) {
+    if (typeof caches === "undefined") return Promise.resolve();
+    return caches.open(PAGES_CACHE).then(function (cache) {
+      return Promise.all(urls.map(function (url) {
+        return fetch(url, { credentials: "same-origin" }).then(function (response) {
+          if (cacheable(response)) return cache.put(url, response);
+        }).catch(function () {});
+      }));
+    });
+  }
+
+  scope.AidHubQueue = {
+    PAGES_CACHE: PAGES_CACHE,
+    SYNC_TAG: "aidhub-reports",
+    all: all,
+    put: put,
+    remove: remove,
+    drain: drain,
+    cacheable: cacheable,
+    cachePages: cachePages,
+  };
+})(self);

@@ -1,0 +1,1 @@
+from tests.donations.conftest import fundraiser, organiser  # noqa: F401 - shared fixtures
