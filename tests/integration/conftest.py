@@ -6,6 +6,7 @@ server is a failure, never a silent skip.
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -38,9 +39,8 @@ def _real_services():
         pytest.fail("integration tests need REDIS_URL so Celery uses a real broker")
 
 
-@pytest.fixture
-def celery_worker_process(_real_services, ledger_transactional_db):
-    """A real `celery worker` process on the test database, stopped after the test."""
+def start_worker(**env_extra: str) -> subprocess.Popen:
+    """A real `celery worker` process on the test database."""
     env = {
         **os.environ,
         "DATABASE_URL": _database_url_of_test_db(),
@@ -48,28 +48,120 @@ def celery_worker_process(_real_services, ledger_transactional_db):
         "LEDGER_SIGNING_KEY": settings.LEDGER_SIGNING_KEY,
         "LEDGER_ORIGIN": settings.LEDGER_ORIGIN,
         "LEDGER_KEY_NAME": settings.LEDGER_KEY_NAME,
+        **env_extra,
     }
-    log = (ROOT / ".pytest-worker.log").open("w")
-    proc = subprocess.Popen(
+    log = (ROOT / ".pytest-worker.log").open("a")
+    return subprocess.Popen(
         [
-            sys.executable, "-m", "celery", "-A", "aidhub", "worker",
-            "--include", "tests.integration.tasks",
-            "--pool", "solo", "--loglevel", "INFO",
-            "--without-gossip", "--without-mingle", "--without-heartbeat",
-            "--queues", "celery",
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "aidhub",
+            "worker",
+            "--include",
+            "tests.integration.tasks",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--queues",
+            "celery",
         ],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def stop_worker(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture
+def celery_worker_process(_real_services, ledger_transactional_db):
+    """A real worker for the test, stopped after it."""
+    (ROOT / ".pytest-worker.log").write_text("")
+    proc = start_worker()
     try:
         yield proc
     finally:
-        proc.send_signal(signal.SIGTERM)
+        stop_worker(proc)
+
+
+class PrivateRedis:
+    """A redis-server of the test's own, on a free port, that the test may stop and restart
+    without disturbing the machine's shared Redis."""
+
+    def __init__(self) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for(self._answers, timeout=10)
+
+    def _answers(self) -> bool:
+        """redis to answer"""
         try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
+                conn.sendall(b"PING\r\n")
+                return conn.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def private_redis(_real_services, monkeypatch):
+    """This test process and its workers use a Redis of their own as the broker."""
+    from aidhub.celery import app
+
+    redis = PrivateRedis()
+    redis.start()
+    monkeypatch.setitem(app.conf, "broker_url", redis.url)
+    monkeypatch.setitem(
+        app.conf, "broker_transport_options", {"socket_connect_timeout": 1, "socket_timeout": 2}
+    )
+    monkeypatch.setitem(app.conf, "task_publish_retry", False)
+    monkeypatch.setattr(app, "_pool", None)
+    monkeypatch.setattr(app.amqp, "_producer_pool", None)
+    try:
+        yield redis
+    finally:
+        redis.stop()
 
 
 def _database_url_of_test_db() -> str:

@@ -1,0 +1,31 @@
+"""Helpers for the end-to-end tests: screenshots of each step, logging in."""
+
+import re
+from pathlib import Path
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
+PHONE = {"width": 360, "height": 740}
+DEMO_PASSWORD = "aidhub-demo"
+
+
+class Shots:
+    """Numbered screenshots of one test's steps."""
+
+    def __init__(self, name: str) -> None:
+        self.folder = ARTIFACTS / re.sub(r"[^\w.-]+", "-", name)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for old in self.folder.glob("*.png"):
+            old.unlink()
+        self.count = 0
+
+    def __call__(self, page, step: str) -> None:
+        self.count += 1
+        page.screenshot(path=self.folder / f"{self.count:02d}-{step}.png", full_page=True)
+
+
+def log_in(page, username: str) -> None:
+    page.goto("/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("main [type=submit]")
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)

@@ -1,0 +1,33 @@
+"""A coordinator approves a delivery's proof in the admin, and the place's public page shows it."""
+
+from deliveries.models import Delivery
+
+from .steps import log_in
+
+
+def test_a_coordinator_approves_the_proof_in_the_admin_and_the_place_page_shows_it(
+    new_page, shots
+):
+    kara_bak = Delivery.objects.get(place__slug="kara-bak")
+    assert kara_bak.status == "delivered"
+    page = new_page()
+    page.goto("/places/kara-bak/")
+    assert "Nothing has been delivered here yet." in page.inner_text("main")
+    shots(page, "place-before")
+
+    log_in(page, "coordinator")
+    page.goto("/admin/deliveries/delivery/")
+    shots(page, "changelist")
+    page.check(f"input[name=_selected_action][value='{kara_bak.pk}']")
+    page.select_option("select[name=action]", "approve")
+    page.click("button[name=index]")
+    page.locator(".messagelist", has_text=f"{kara_bak.slug} verified.").wait_for()
+    shots(page, "approved")
+
+    kara_bak.refresh_from_db()
+    assert kara_bak.status == "verified"
+    page.goto("/places/kara-bak/")
+    entry = page.locator(f"main a[href='/ledger/{kara_bak.ledger_index}/']")
+    assert entry.is_visible()
+    assert "Nothing has been delivered here yet." not in page.inner_text("main")
+    shots(page, "place-after")

@@ -1,0 +1,116 @@
+"""A volunteer in a village with no signal reports a delivery, and nothing is lost."""
+
+import io
+
+from PIL import Image
+
+from deliveries.models import Delivery, ProofOfDelivery
+from ledger.models import Evidence
+
+from .steps import PHONE, log_in
+
+GPS_IFD = 0x8825
+
+
+def phone_photo() -> bytes:
+    """A 12-megapixel camera JPEG with the camera's make and a GPS position in its EXIF."""
+    size = (4000, 3000)
+    fractal = Image.effect_mandelbrot(size, (-2.0, -1.2, 1.0, 1.2), 60)
+    grain = Image.effect_noise(size, 24)  # a camera's noise: hard to compress
+    sky = Image.linear_gradient("L").resize(size)
+    image = Image.merge("RGB", (fractal, grain, sky))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[GPS_IFD] = {1: "N", 2: (39.0, 50.0, 24.0), 3: "E", 4: (69.0, 31.0, 48.0)}
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=95, exif=exif)
+    return out.getvalue()
+
+
+QUEUED_PHOTOS = """async () => {
+  const reports = await window.AidHubQueue.all();
+  return Promise.all(reports.flatMap(r => r.photos.map(async photo => {
+    const bitmap = await createImageBitmap(photo);
+    const bytes = new Uint8Array(await photo.arrayBuffer());
+    const text = Array.from(bytes.subarray(0, 4096), b => String.fromCharCode(b)).join("");
+    return {size: photo.size, width: bitmap.width, height: bitmap.height, type: photo.type,
+            exif: text.includes("Exif") || text.includes("PhoneMaker")};
+  })));
+}"""
+
+
+def test_a_report_made_offline_is_kept_across_a_reload_and_recorded_once_when_online(
+    new_page, shots, tmp_path
+):
+    delivery = Delivery.objects.get(place__slug="samarkandyk")
+    assert delivery.status == "dispatched" and delivery.volunteer.username == "volunteer"
+    photo = tmp_path / "IMG_0001.jpg"
+    photo.write_bytes(phone_photo())
+    assert len(photo.read_bytes()) > 2_000_000
+
+    page = new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+    log_in(page, "volunteer")
+    page.goto("/deliveries/")
+    # The service worker takes the page over and keeps the volunteer's pages.
+    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller")
+    shots(page, "my-deliveries")
+
+    page.click("text=Samarkandyk")
+    page.wait_for_url(f"**{delivery.get_absolute_url()}")
+    shots(page, "delivery")
+    page.click("text=Delivered: add photos")
+    page.wait_for_url("**/report/")
+
+    page.context.set_offline(True)
+    page.set_input_files("#id_photos", str(photo))
+    page.fill("#id_people", "57")
+    page.fill("#id_households", "12")
+    page.fill("#id_note", "Unloaded at the mosque.")
+    shots(page, "report-filled-offline")
+    page.click("#report-form [type=submit]")
+
+    status = page.locator("#report-status")
+    status.wait_for(state="visible")
+    page.wait_for_function(
+        "() => document.querySelector('#offline-queue [data-queue-count]').textContent === '1'"
+    )
+    assert page.locator("#offline-queue").is_visible()
+    assert page.locator("#offline-queue li[data-state=waiting]").count() == 1
+    shots(page, "saved-on-the-phone")
+    # What waits on the phone is already small and has no EXIF: the canvas re-encoded it.
+    (queued,) = page.evaluate(QUEUED_PHOTOS)
+    assert queued["type"] == "image/jpeg"
+    assert queued["size"] <= 300 * 1024
+    assert max(queued["width"], queued["height"]) == 1600
+    assert not queued["exif"]
+    assert not ProofOfDelivery.objects.filter(delivery=delivery).exists()
+
+    # Still offline: the page comes from the phone and the report is still there.
+    page.reload()
+    page.wait_for_function(
+        "() => document.querySelector('#offline-queue [data-queue-count]').textContent === '1'"
+    )
+    assert page.locator("#offline-queue li[data-state=waiting]").count() == 1
+    assert page.locator("#report-form").is_hidden()
+    shots(page, "reloaded-offline")
+    assert not ProofOfDelivery.objects.filter(delivery=delivery).exists()
+
+    # The connection returns: the report goes, the queue empties, the delivery page shows it.
+    page.context.set_offline(False)
+    page.wait_for_url(f"**{delivery.get_absolute_url()}")
+    page.locator(".alert-info", has_text="57").wait_for()
+    page.wait_for_function("() => document.getElementById('offline-queue').hidden")
+    assert page.evaluate("() => window.AidHubQueue.all().then(r => r.length)") == 0
+    shots(page, "sent")
+
+    proof = ProofOfDelivery.objects.get(delivery=delivery)
+    assert (proof.people, proof.households, proof.note) == (57, 12, "Unloaded at the mosque.")
+    delivery.refresh_from_db()
+    assert delivery.status == "delivered"
+    (stored,) = proof.photos.all()
+    with Evidence.objects.get(sha256=stored.evidence_sha256).file.open("rb") as file:
+        data = file.read()
+    image = Image.open(io.BytesIO(data))
+    assert not image.getexif()
+    assert b"PhoneMaker" not in data
+    assert max(image.size) <= 1600
