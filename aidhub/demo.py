@@ -19,6 +19,8 @@ from donations.models import ExchangeRate, Fundraiser
 from hubs import services as hub_services
 from hubs.models import Hub, Item, Membership, Place, Region, StockMovement
 from ledger import services as ledger
+from notifications import services as notification_services
+from notifications.models import Channel, Scope
 
 from . import demo_images
 
@@ -213,6 +215,7 @@ def seed() -> list[DemoUser]:
     ledger entries; sign a checkpoint. Returns the users for printing."""
     seed_users()
     seed_catalogue()
+    seed_subscriptions()
     if not StockMovement.objects.exists():
         seed_story()
     ledger.checkpoint_sign()
@@ -224,11 +227,36 @@ def seed_users() -> None:
     for demo in DEMO_USERS:
         user, created = user_model.objects.get_or_create(
             username=demo.username,
-            defaults={"first_name": demo.first_name, "is_staff": demo.is_staff},
+            defaults={
+                "first_name": demo.first_name,
+                "is_staff": demo.is_staff,
+                "email": f"{demo.username}@aidhub.example",
+            },
         )
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
+
+
+def seed_subscriptions() -> None:
+    """What the demo users follow: in development the console shows the e-mails it causes."""
+    users = get_user_model().objects
+    follows = [
+        ("coordinator", Scope.REGION, "batken"),
+        ("volunteer", Scope.URGENCY, "2"),
+        ("volunteer2", Scope.HUB, "sports-palace"),
+        ("organizer", Scope.FUNDRAISER, FUNDRAISER["id"]),
+    ]
+    for username, scope, ref in follows:
+        user = users.get(username=username)
+        notification_services.subscription_create(
+            channel=Channel.EMAIL,
+            address=user.email,
+            scope=scope,
+            ref=ref,
+            language="en",
+            user=user,
+        )
 
 
 def seed_catalogue() -> None:

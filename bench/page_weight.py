@@ -73,7 +73,7 @@ class Page:
     def total(self) -> int:
         return self.html + sum(self.assets.values())
 
-    def problems(self) -> list[str]:
+    def over_budget(self) -> list[str]:
         found = []
         if self.status != 200:
             found.append(f"{self.label} {self.url}: status {self.status}")
@@ -88,19 +88,24 @@ class Page:
                 f"(budget {PAGE_BUDGET}): HTML {self.html} + "
                 + ", ".join(f"{name} {size}" for name, size in self.assets.items())
             )
-        if self.far_hosts:
-            found.append(f"{self.label} {self.url}: loads from {', '.join(sorted(self.far_hosts))}")
-        if self.eager_images:
-            found.append(
-                f"{self.label} {self.url}: images without loading=lazy: "
-                + ", ".join(self.eager_images)
-            )
         found.extend(
             f"{self.label} {self.url}: thumbnail {src} is {size} bytes (budget {THUMBNAIL_BUDGET})"
             for src, size in self.thumbnails.items()
             if size > THUMBNAIL_BUDGET
         )
         return found
+
+    def third_party(self) -> list[str]:
+        return [f"{self.label} {self.url}: loads from {host}" for host in sorted(self.far_hosts)]
+
+    def eager(self) -> list[str]:
+        return [
+            f"{self.label} {self.url}: <img src={src}> has no loading=lazy"
+            for src in self.eager_images
+        ]
+
+    def problems(self) -> list[str]:
+        return self.over_budget() + self.third_party() + self.eager()
 
 
 class _Refs(HTMLParser):
@@ -213,23 +218,51 @@ def public_pages() -> list[tuple[str, str]]:
     return pages
 
 
+def volunteer_pages() -> list[tuple[str, str]]:
+    """The pages a volunteer opens on the road (logged in: they also load the offline queue)."""
+    from deliveries.models import Delivery
+
+    delivery = Delivery.objects.filter(status="dispatched").order_by("pk").first()
+    return [
+        ("my deliveries", "/deliveries/"),
+        ("a delivery", delivery.get_absolute_url()),
+        ("its report form", f"{delivery.get_absolute_url()}report/"),
+    ]
+
+
 def measure_all(client) -> list[Page]:
     return [measure(client, label, url) for label, url in public_pages()]
 
 
+def measure_volunteer(client) -> list[Page]:
+    """The volunteer pages, as the demo volunteer whose delivery is on the way."""
+    from deliveries.models import Delivery
+
+    client.force_login(Delivery.objects.filter(status="dispatched").first().volunteer)
+    try:
+        return [measure(client, label, url) for label, url in volunteer_pages()]
+    finally:
+        client.logout()
+
+
 def table(pages: Iterable[Page]) -> str:
     def kb(n: int) -> str:
-        return f"{n / 1024:.1f}"
+        return f"{n / 1024:.1f} KB"
 
     lines = [
-        "| page | URL | HTML (KB) | CSS + JS (KB) | first load (KB) | within budget |",
-        "| --- | --- | ---: | ---: | ---: | --- |",
+        "| page | URL | HTML | CSS + JS | first load | thumbnails (largest) | within budget |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- |",
     ]
     for page in pages:
         verdict = "yes" if not page.problems() else "**no**"
+        thumbs = (
+            f"{len(page.thumbnails)} ({kb(max(page.thumbnails.values()))})"
+            if page.thumbnails
+            else "—"
+        )
         lines.append(
             f"| {page.label} | `{page.url}` | {kb(page.html)} | {kb(page.total - page.html)} "
-            f"| {kb(page.total)} | {verdict} |"
+            f"| {kb(page.total)} | {thumbs} | {verdict} |"
         )
     return "\n".join(lines)
 
@@ -247,6 +280,7 @@ def main() -> int:
         DEBUG="true",
         AIDHUB_PRODUCTION="false",
         LEDGER_SIGNING_KEY=generate_private_key_text("aidhub.localhost/ledger"),
+        LOG_LEVEL="WARNING",
     )
     import django
 
@@ -258,8 +292,14 @@ def main() -> int:
     setup_test_environment()
     call_command("migrate", verbosity=0)
     call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    pages = measure_all(Client())
+    client = Client()
+    pages = measure_all(client)
+    volunteer = measure_volunteer(client)
+    print("Public pages (anonymous visitor):\n")
     print(table(pages))
+    print("\nA volunteer's pages (logged in; they also load the offline queue's scripts):\n")
+    print(table(volunteer))
+    pages += volunteer
     problems = [problem for page in pages for problem in page.problems()]
     for problem in problems:
         print(f"over budget: {problem}", file=sys.stderr)

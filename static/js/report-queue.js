@@ -165,6 +165,10 @@
     changed = changed || function () {};
     return all().then(function (records) {
       var offline = 0;
+      if (self.navigator && self.navigator.onLine === false) {
+        // Surely offline (the reverse is not sure): wait for the `online` event or the sync.
+        return records.filter(function (r) { return r.state !== "rejected"; }).length;
+      }
       return records.reduce(function (previous, candidate) {
         return previous.then(function () {
           return claim(candidate.key).then(function (record) {

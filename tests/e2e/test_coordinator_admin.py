@@ -5,16 +5,15 @@ from deliveries.models import Delivery
 from .steps import log_in
 
 
-def test_a_coordinator_approves_the_proof_in_the_admin_and_the_place_page_shows_it(
-    new_page, shots
-):
+def test_a_coordinator_approves_the_proof_in_the_admin_and_the_place_page_shows_it(new_page, shots):
     kara_bak = Delivery.objects.get(place__slug="kara-bak")
     assert kara_bak.status == "delivered"
-    page = new_page()
-    page.goto("/places/kara-bak/")
-    assert "Nothing has been delivered here yet." in page.inner_text("main")
-    shots(page, "place-before")
+    public = new_page()  # anyone, without an account
+    public.goto("/places/kara-bak/")
+    assert "Nothing has been delivered here yet." in public.inner_text("main")
+    shots(public, "place-before")
 
+    page = new_page()
     log_in(page, "coordinator")
     page.goto("/admin/deliveries/delivery/")
     shots(page, "changelist")
@@ -26,8 +25,8 @@ def test_a_coordinator_approves_the_proof_in_the_admin_and_the_place_page_shows_
 
     kara_bak.refresh_from_db()
     assert kara_bak.status == "verified"
-    page.goto("/places/kara-bak/")
-    entry = page.locator(f"main a[href='/ledger/{kara_bak.ledger_index}/']")
-    assert entry.is_visible()
-    assert "Nothing has been delivered here yet." not in page.inner_text("main")
-    shots(page, "place-after")
+    public.reload()
+    entry = public.locator("main li", has_text="Delivered to Kara-Bak for 120 people")
+    assert entry.locator(f"a[href='/ledger/{kara_bak.ledger_index}/']").is_visible()
+    assert "Nothing has been delivered here yet." not in public.inner_text("main")
+    shots(public, "place-after")

@@ -5,9 +5,7 @@ from deliveries.models import Delivery
 from .steps import PHONE, log_in
 
 
-def test_the_language_switcher_changes_the_volunteers_pages_to_kyrgyz_and_russian(
-    new_page, shots
-):
+def test_the_language_switcher_changes_the_volunteers_pages_to_kyrgyz_and_russian(new_page, shots):
     delivery = Delivery.objects.get(place__slug="samarkandyk")
     page = new_page(viewport=PHONE, is_mobile=True, has_touch=True)
     log_in(page, "volunteer")

@@ -74,8 +74,7 @@ def test_a_report_made_offline_is_kept_across_a_reload_and_recorded_once_when_on
     page.wait_for_function(
         "() => document.querySelector('#offline-queue [data-queue-count]').textContent === '1'"
     )
-    assert page.locator("#offline-queue").is_visible()
-    assert page.locator("#offline-queue li[data-state=waiting]").count() == 1
+    page.locator("#offline-queue li[data-state=waiting]").wait_for()
     shots(page, "saved-on-the-phone")
     # What waits on the phone is already small and has no EXIF: the canvas re-encoded it.
     (queued,) = page.evaluate(QUEUED_PHOTOS)
@@ -87,10 +86,8 @@ def test_a_report_made_offline_is_kept_across_a_reload_and_recorded_once_when_on
 
     # Still offline: the page comes from the phone and the report is still there.
     page.reload()
-    page.wait_for_function(
-        "() => document.querySelector('#offline-queue [data-queue-count]').textContent === '1'"
-    )
-    assert page.locator("#offline-queue li[data-state=waiting]").count() == 1
+    page.locator("#offline-queue li[data-state=waiting]").wait_for()
+    assert page.locator("#offline-queue [data-queue-count]").inner_text() == "1"
     assert page.locator("#report-form").is_hidden()
     shots(page, "reloaded-offline")
     assert not ProofOfDelivery.objects.filter(delivery=delivery).exists()
@@ -114,3 +111,38 @@ def test_a_report_made_offline_is_kept_across_a_reload_and_recorded_once_when_on
     assert not image.getexif()
     assert b"PhoneMaker" not in data
     assert max(image.size) <= 1600
+
+
+def test_a_report_the_server_rejects_shows_the_reason_and_stays_editable(new_page, shots, tmp_path):
+    delivery = Delivery.objects.get(place__slug="samarkandyk")
+    not_a_photo = tmp_path / "IMG_0002.jpg"
+    not_a_photo.write_bytes(b"%PDF-1.4 this is not a photo at all")
+    photo = tmp_path / "IMG_0003.jpg"
+    photo.write_bytes(phone_photo())
+
+    page = new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+    log_in(page, "volunteer")
+    page.goto(f"{delivery.get_absolute_url()}report/")
+    page.set_input_files("#id_photos", str(not_a_photo))
+    page.fill("#id_people", "40")
+    page.fill("#id_note", "At the school.")
+    page.click("#report-form [type=submit]")
+
+    # The server's own reason, in the volunteer's language; the report stays on the phone.
+    page.locator("#report-status.alert-danger", has_text="Photos of the handover").wait_for()
+    assert page.locator("#offline-queue li[data-state=rejected]").count() == 1
+    assert page.locator("#report-form").is_visible()
+    assert page.input_value("#id_people") == "40"
+    assert page.input_value("#id_note") == "At the school."
+    shots(page, "rejected")
+    assert not ProofOfDelivery.objects.filter(delivery=delivery).exists()
+
+    # Corrected, it goes through, once.
+    page.set_input_files("#id_photos", str(photo))
+    page.fill("#id_people", "41")
+    page.click("#report-form [type=submit]")
+    page.wait_for_url(f"**{delivery.get_absolute_url()}")
+    page.wait_for_function("() => document.getElementById('offline-queue').hidden")
+    shots(page, "corrected-and-sent")
+    proof = ProofOfDelivery.objects.get(delivery=delivery)
+    assert (proof.people, proof.note, proof.photos.count()) == (41, "At the school.", 1)

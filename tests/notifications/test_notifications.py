@@ -289,3 +289,32 @@ def test_a_broker_that_is_down_does_not_fail_the_request(
     )
     row = Notification.objects.get()
     assert row.status == "pending"  # waiting for the sweep once the broker is back
+
+
+def test_coordinators_get_a_daily_digest_once_per_day(run_on_commit):
+    from deliveries.services import coordinator_digest
+    from tests.factories import MembershipFactory, UserFactory
+
+    hub, item = HubFactory(name="Sports Palace"), ItemFactory()
+    MembershipFactory(hub=hub, user=UserFactory(username="aigerim", email="a@aidhub.example"))
+    request = hubs.request_create(hub=hub, place=PlaceFactory(), lines=[(item, 50)], by=None)
+    SupplyRequest = type(request)
+    SupplyRequest.objects.filter(pk=request.pk).update(
+        created_at=timezone.now() - timedelta(hours=50)
+    )
+    assert run_on_commit(coordinator_digest) == 1
+    assert run_on_commit(coordinator_digest) == 0
+    digest = mail.outbox[-1]
+    assert digest.subject == "Daily summary for Sports Palace"
+    assert "Requests waiting more than 48 hours: 1" in digest.body
+    assert "Stock lower than open requests: Flour" in digest.body
+
+
+def test_the_demo_users_follow_things_and_the_demo_produces_their_messages(media, run_on_commit):
+    from django.core.management import call_command
+
+    run_on_commit(call_command, "seed_demo")
+    subjects = [m.subject for m in mail.outbox]
+    assert "Your donation reached Isfana" in subjects
+    assert "Critical need in Ak-Sai" in subjects
+    assert any("reached 25%" in s for s in subjects)
