@@ -409,53 +409,46 @@ def proof_photo_blur(*, photo: ProofPhoto) -> int:
 
 def coordinator_digest(*, now: datetime | None = None) -> int:
     """The daily summary each coordinator gets for each of their hubs: stock running low,
-    requests waiting more than 48 hours, deliveries awaiting verification, expired claims."""
+    requests waiting more than 48 hours, deliveries awaiting verification, expired claims.
+    Facts, not sentences, are stored: the message is worded in the reader's language."""
     from django.contrib.auth import get_user_model
     from django.db.models import Sum
 
     from hubs.models import StockLevel, SupplyRequestLine
 
     now = now or timezone.now()
+    open_statuses = [SupplyRequest.Status.OPEN, SupplyRequest.Status.PARTLY]
     sent = 0
     for hub in Hub.objects.filter(is_active=True):
-        lines = []
         wanted = (
-            SupplyRequestLine.objects.filter(
-                request__hub=hub, request__status__in=["open", "partly_fulfilled"]
-            )
+            SupplyRequestLine.objects.filter(request__hub=hub, request__status__in=open_statuses)
             .values("item")
             .annotate(total=Sum("quantity") - Sum("delivered"))
         )
         held = dict(StockLevel.objects.filter(hub=hub).values_list("item", "quantity"))
-        short = [row for row in wanted if held.get(row["item"], 0) < row["total"]]
-        if short:
-            names = dict(
-                Item.objects.filter(pk__in=[r["item"] for r in short]).values_list("pk", "name")
-            )
-            lines.append(
-                "Stock lower than open requests: " + ", ".join(names[r["item"]] for r in short)
-            )
-        waiting = SupplyRequest.objects.filter(
-            hub=hub,
-            status__in=["open", "partly_fulfilled"],
-            created_at__lt=now - timedelta(hours=48),
-        ).count()
-        if waiting:
-            lines.append(f"Requests waiting more than 48 hours: {waiting}")
-        awaiting = Delivery.objects.filter(hub=hub, status=S.DELIVERED).count()
-        if awaiting:
-            lines.append(f"Deliveries awaiting verification: {awaiting}")
-        expired = Delivery.objects.filter(
-            hub=hub, status=S.CLAIMED, claim_expires_at__lt=now
-        ).count()
-        if expired:
-            lines.append(f"Claims that expired: {expired}")
-        if not lines:
+        short = [row["item"] for row in wanted if held.get(row["item"], 0) < row["total"]]
+        facts = {
+            "short": {
+                language: ", ".join(names)
+                for language, names in _names_by_language(Item.objects.filter(pk__in=short)).items()
+            }
+            if short
+            else {},
+            "waiting": SupplyRequest.objects.filter(
+                hub=hub, status__in=open_statuses, created_at__lt=now - timedelta(hours=48)
+            ).count(),
+            "awaiting": Delivery.objects.filter(hub=hub, status=S.DELIVERED).count(),
+            "expired": Delivery.objects.filter(
+                hub=hub, status=S.CLAIMED, claim_expires_at__lt=now
+            ).count(),
+        }
+        if not any(facts.values()):
             continue
         coordinators = (
             get_user_model()
             .objects.filter(memberships__hub=hub, memberships__role=Membership.Role.COORDINATOR)
             .exclude(email="")
+            .distinct()
         )
         for user in coordinators:
             sent += notifications.notify_address(
@@ -464,6 +457,16 @@ def coordinator_digest(*, now: datetime | None = None) -> int:
                 channel="email",
                 address=user.email,
                 language="en",
-                context={"hub": hub.name, "lines": lines, "path": f"/hubs/{hub.slug}/manage/"},
+                context={"hub": hub.name, **facts, "path": f"/hubs/{hub.slug}/manage/"},
             )
     return sent
+
+
+def _names_by_language(items) -> dict[str, list[str]]:
+    from django.utils import translation
+
+    names: dict[str, list[str]] = {}
+    for language in hub_services.LANGUAGES:
+        with translation.override(language):
+            names[language] = [item.local_name for item in items]
+    return names

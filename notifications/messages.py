@@ -53,7 +53,7 @@ def render(kind: str, context: dict, language: str) -> tuple[str, str]:
             text = c.get("note", "")
         elif kind == "digest":
             subject = _("Daily summary for %(hub)s") % c
-            text = "\n".join(c.get("lines", [])) or _("Nothing needs your attention today.")
+            text = "\n".join(_digest_lines(c)) or _("Nothing needs your attention today.")
         elif kind == "confirm":
             subject = _("Confirm your AidHub subscription")
             text = _("Open this link to start receiving updates about %(about)s:") % c
@@ -61,3 +61,17 @@ def render(kind: str, context: dict, language: str) -> tuple[str, str]:
             subject, text = kind, ""
         link = _link(c.get("path", ""))
         return subject, f"{text}\n{link}".strip()
+
+
+def _digest_lines(c: dict) -> list[str]:
+    lines = []
+    if c.get("short"):
+        lines.append(_("Stock lower than open requests: %(items)s") % {"items": c["short"]})
+    for key, label in (
+        ("waiting", _("Requests waiting more than 48 hours: %(n)s")),
+        ("awaiting", _("Deliveries awaiting verification: %(n)s")),
+        ("expired", _("Claims that expired: %(n)s")),
+    ):
+        if c.get(key):
+            lines.append(label % {"n": c[key]})
+    return lines
