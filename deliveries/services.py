@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
+from aidhub import audit
 from aidhub.uploads import CleanFile
 from donations.models import Expense, Fundraiser
 from hubs import services as hub_services
@@ -108,6 +109,7 @@ def delivery_plan(
     delivery.requests.set(requests)
     fundraisers = list(fundraisers) + ([expense.fundraiser] if expense else [])
     delivery.fundraisers.set(fundraisers)
+    audit.record(actor=by, action="delivery planned", target=delivery)
     return delivery
 
 
@@ -313,6 +315,7 @@ def delivery_verify(*, delivery: Delivery, coordinator: AbstractBaseUser) -> int
     entry = ledger.append(kind="delivery", payload=payload)
     Delivery.objects.filter(pk=delivery.pk).update(ledger_index=entry.index)
     _count_towards_requests(delivery, lines, proof.delivered_at)
+    audit.record(actor=coordinator, action="delivery verified", target=delivery, ledger=entry.index)
     fundraisers = list(delivery.fundraisers.order_by("slug"))
     photos = payload["evidence"]
     notifications.notify(
@@ -359,6 +362,7 @@ def delivery_reject(*, delivery: Delivery, coordinator: AbstractBaseUser, reason
     )
     if not updated or not _transition(delivery, allowed=[S.DELIVERED], status=S.DISPATCHED):
         raise _refuse(_("This delivery has no proof waiting for verification."), "no_proof")
+    audit.record(actor=coordinator, action="proof rejected", target=delivery, reason=reason)
 
 
 @transaction.atomic

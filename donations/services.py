@@ -16,6 +16,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aidhub import audit
 from aidhub.uploads import CleanFile
 from hubs import services as hub_services
 from hubs.models import Hub, Item
@@ -149,6 +150,7 @@ def donation_record(
         created_by=_user(by),
     )
     _announce_milestones(fundraiser, before=raised_before, added=converted)
+    audit.record(actor=by, action="donation recorded", target=donation, ledger=entry.index)
     if donation.donor_contact:
         from .tasks import receipt_code_send
 
@@ -247,6 +249,7 @@ def expense_record(
         hub_services.hub_receive_goods(
             hub=hub, lines=checked, by=by, fundraiser=fundraiser.ledger_ref(), purchase=True
         )
+    audit.record(actor=by, action="expense recorded", target=expense, ledger=entry.index)
     return expense
 
 
@@ -291,4 +294,11 @@ def correction_record(*, row: Donation | Expense, reason: str, by: AbstractBaseU
                 reason=_("correction of ledger entry %(index)s") % {"index": row.ledger_index},
             )  # fmt: skip
     row.corrected_by_index = entry.index
+    audit.record(
+        actor=by,
+        action="correction recorded",
+        target=row,
+        ledger=entry.index,
+        reason=reason.strip(),
+    )
     return entry.index

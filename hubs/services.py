@@ -16,6 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aidhub import audit
 from ledger import services as ledger
 from notifications import services as notifications
 
@@ -212,6 +213,7 @@ def hub_receive_goods(
         payload["fundraiser"] = fundraiser
     entry = ledger.append(kind="intake", payload=payload)
     _link(movements, entry.index)
+    audit.record(actor=by, action="goods received", target=hub, ledger=entry.index)
     return entry.index
 
 
@@ -247,6 +249,9 @@ def stock_dispatch(
         payload["fundraisers"] = list(fundraisers)
     entry = ledger.append(kind="dispatch", payload=payload)
     _link(movements, entry.index)
+    audit.record(
+        actor=by, action="goods dispatched", target=hub, ledger=entry.index, delivery=reference
+    )
     return entry.index
 
 
@@ -311,6 +316,9 @@ def stock_transfer(
         },
     )
     _link(out + into, entry.index)
+    audit.record(
+        actor=by, action="stock transferred", target=from_hub, to=to_hub.slug, ledger=entry.index
+    )
     return entry.index
 
 
@@ -339,6 +347,14 @@ def stock_adjust(
         },
     )
     _link(movements, entry.index)
+    audit.record(
+        actor=by,
+        action="stock adjusted",
+        target=hub,
+        item=item.slug,
+        change=delta,
+        reason=reason.strip(),
+    )
     return entry.index
 
 
@@ -396,6 +412,7 @@ def request_create(
     SupplyRequestLine.objects.bulk_create(
         SupplyRequestLine(request=request, item=item, quantity=q) for item, q in checked
     )
+    audit.record(actor=by, action="request filed", target=request)
     _announce_request(request, f"{request.pk}:new")
     return request
 
@@ -448,6 +465,7 @@ def request_update(
         request.requester_contact = requester_contact.strip()
     request.save()
     _refresh_status(request)
+    audit.record(actor=by, action="request updated", target=request)
     _announce_request(request, f"{request.pk}:{request.updated_at.isoformat()}")
     return request
 
@@ -457,7 +475,7 @@ def request_cancel(*, request: SupplyRequest, reason: str, by: AbstractBaseUser 
     """Cancel an open request. Returns False (and changes nothing) if it was not open."""
     if not reason.strip():
         raise ValidationError(_("Say why the request is cancelled."), code="reason")
-    return bool(
+    cancelled = bool(
         SupplyRequest.objects.filter(
             pk=request.pk, status__in=[SupplyRequest.Status.OPEN, SupplyRequest.Status.PARTLY]
         ).update(
@@ -466,6 +484,9 @@ def request_cancel(*, request: SupplyRequest, reason: str, by: AbstractBaseUser 
             updated_at=timezone.now(),
         )
     )
+    if cancelled:
+        audit.record(actor=by, action="request cancelled", target=request, reason=reason.strip())
+    return cancelled
 
 
 @transaction.atomic
