@@ -24,7 +24,13 @@ run: install
 
 # The whole suite on SQLite with eager Celery: no server needed. Integration tests (real
 # PostgreSQL, Redis and a Celery worker) are skipped here, with the reason shown; see test-integration.
+# The end-to-end tests (tests/e2e) run in Debian's Chromium when /usr/bin/chromium is there.
 test: install
+	@if [ -x /usr/bin/chromium ]; then \
+		echo "End-to-end tests: in /usr/bin/chromium; screenshots in test-artifacts/e2e/"; \
+	else \
+		echo "End-to-end tests (tests/e2e) are SKIPPED: /usr/bin/chromium is missing (apt-get install chromium)"; \
+	fi
 	$(BIN)/python -m pytest -rs $(PYTEST_ARGS)
 
 test-integration: install
@@ -52,6 +58,16 @@ messages: install
 lock: install
 	$(BIN)/python -m pip install --quiet uv
 	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.12 --universal -o requirements.lock
+
+# Benchmarks print figures, never pass or fail; reports go to bench/results/ (see docs/scale.md).
+# Needs PostgreSQL; seeds BENCH_DATABASE_URL with a month at crisis scale the first time.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/aidhub_scale
+BENCH_ENTRIES ?= 1000000
+bench: install
+	$(BIN)/python bench/scale.py --entries $(BENCH_ENTRIES) --database-url $(BENCH_DATABASE_URL)
+	$(BIN)/python bench/pages.py --database-url $(BENCH_DATABASE_URL)
+	$(BIN)/python bench/reports.py --database-url $(BENCH_DATABASE_URL)
+	$(BIN)/python bench/ledger.py --entries $(BENCH_ENTRIES)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest-worker.log

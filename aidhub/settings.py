@@ -70,6 +70,11 @@ INSTALLED_APPS = [
     "hubs",
     "donations",
     "deliveries",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -337,6 +342,40 @@ CELERY_BEAT_SCHEDULE["notifications-sweep"] = {
 CELERY_BEAT_SCHEDULE["coordinator-digest"] = {
     "task": "deliveries.tasks.coordinator_digest",
     "schedule": 24 * 3600,
+}
+
+# The JSON API (api/, docs/api.md) -----------------------------------------------------------
+REST_FRAMEWORK = {
+    # The offline app runs in the same browser session: session cookie + CSRF header, no tokens.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # Closed unless a view says otherwise; the public views say AllowAny.
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Cursor",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "AidHub API",
+    "DESCRIPTION": "Public, read-only data of AidHub and the volunteers' delivery reports. "
+    "See docs/api.md.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # File uploads appear as binary in request bodies only.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CategoryEnum": "hubs.models.Category",
+        "RequestStatusEnum": "hubs.models.SupplyRequest.Status",
+        "FundraiserStatusEnum": "donations.models.Fundraiser.Status",
+    },
+    # Swagger UI from our own static files, never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 LOGGING = {

@@ -21,6 +21,7 @@ urlpatterns = [
     path("fundraisers/", include("donations.urls")),
     path("notifications/", include("notifications.urls")),
     path("ledger/", include("ledger.urls")),
+    path("api/", include("api.urls")),
     path("api/ledger/", include((ledger_api, "ledger_api"))),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

@@ -8,9 +8,9 @@ Run from the project folder (PostgreSQL must be running; the database is created
 
 What it measures, in this order:
 
-1. bulk load: fills the bench ledger up to --entries donation entries with COPY, keeping every
-   invariant `ledger.services.append` keeps (so `ledger/verify.py` passes), then signs a
-   checkpoint;
+1. bulk load: fills the bench ledger up to --entries donation entries with `ledger.bulk`
+   (COPY), keeping every invariant `ledger.services.append` keeps (so `ledger/verify.py`
+   passes), then signs a checkpoint;
 2. inclusion and consistency proofs at that size: `ledger.queries` (one SQL query each) and
    the HTTP endpoint through Django's test client;
 3. the verifier's own work over every entry (`verify_entries` + `root_from_leaf_hashes`) beside
@@ -47,7 +47,6 @@ import warnings
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -67,8 +66,6 @@ FUNDRAISERS = [
 ]
 CHANNELS = ["card", "bank_transfer", "cash", "e_wallet"]
 CURRENCIES = ["KZT", "KZT", "KGS", "USD"]  # weighted: most donations in tenge
-AMOUNT_MARK = "AMOUNT-MARK"
-TIME_MARK = "TIME-MARK"
 
 
 # --------------------------------------------------------------------------- set-up
@@ -221,211 +218,40 @@ def random_amount(rng: random.Random, currency: str) -> str:
     return f"{whole}.{cents:02d}"
 
 
-@dataclass(frozen=True)
-class Variant:
-    """One fundraiser/channel/currency combination, with its canonical payload pre-encoded.
-
-    RFC 8785 orders keys independently of values, and amounts and times are plain ASCII that
-    JSON never escapes, so substituting them into bytes made once by rfc8785 gives the same
-    bytes rfc8785 would give for each entry (checked on a sample during the load).
-    """
-
-    fundraiser: dict
-    channel: str
-    currency: str
-    before_amount: bytes
-    between_amounts: bytes
-    before_time: bytes
-    after_time: bytes
-
-    @classmethod
-    def make(cls, fundraiser: dict, channel: str, currency: str) -> Variant:
-        import rfc8785
-
-        payload = cls.payload_of(fundraiser, channel, currency, AMOUNT_MARK, TIME_MARK)
-        encoded = rfc8785.dumps(payload)
-        mark_a, mark_t = AMOUNT_MARK.encode(), TIME_MARK.encode()
-        # Which of amount and time comes first in canonical order is fixed: check, not assume.
-        first_amount = encoded.index(mark_a)
-        second_amount = encoded.index(mark_a, first_amount + 1)
-        time_at = encoded.index(mark_t)
-        if not second_amount < time_at:
-            raise RuntimeError("unexpected key order in the donation payload")
-        return cls(
-            fundraiser=fundraiser,
-            channel=channel,
-            currency=currency,
-            before_amount=encoded[:first_amount],
-            between_amounts=encoded[first_amount + len(mark_a) : second_amount],
-            before_time=encoded[second_amount + len(mark_a) : time_at],
-            after_time=encoded[time_at + len(mark_t) :],
-        )
-
-    @staticmethod
-    def payload_of(fundraiser: dict, channel: str, currency: str, amount: str, when: str) -> dict:
-        return {
-            "fundraiser": fundraiser,
-            "money": {"amount": amount, "currency": currency},
-            "converted": {"amount": amount, "currency": currency},
-            "rate": "1",
-            "rate_source": "same currency",
-            "channel": channel,
-            "received_at": when,
-        }
-
-    def leaf(self, index: int, amount: bytes, when: bytes) -> bytes:
-        # Top-level keys in canonical order: index, kind, payload, time.
-        return b"".join(
-            (
-                b'{"index":%d,"kind":"donation","payload":' % index,
-                self.before_amount,
-                amount,
-                self.between_amounts,
-                amount,
-                self.before_time,
-                when,
-                self.after_time,
-                b',"time":"',
-                when,
-                b'"}',
-            )
-        )
-
-
 # --------------------------------------------------------------------------- bulk load
 
 
-class RightEdgeStore:
-    """The stored nodes a future append can ask for: one complete subtree per level.
-
-    `merkle.nodes_to_store_after_append(i, ...)` only reads the left siblings of the subtrees
-    leaf i completes, which are the right-edge subtrees of the tree of size i. Keeping just
-    those (instead of MemoryStore's every node) keeps memory flat at a million entries.
-    """
-
-    def __init__(self) -> None:
-        self.edge: dict[int, tuple[int, bytes]] = {}
-
-    def get_nodes(self, keys: Collection[tuple[int, int]]) -> Mapping[tuple[int, int], bytes]:
-        found = {}
-        for level, position in keys:
-            held = self.edge.get(level)
-            if held is not None and held[0] == position:
-                found[(level, position)] = held[1]
-        return found
-
-    def put(self, level: int, position: int, node: bytes) -> None:
-        self.edge[level] = (position, node)
-
-
-def right_edge_keys(size: int) -> list[tuple[int, int]]:
-    """The complete subtrees that make up a tree of `size` leaves (one per set bit)."""
-    return [(level, (size >> level) - 1) for level in range(size.bit_length()) if size >> level & 1]
-
-
 def bulk_load(target: int, chunk: int, seed: int) -> list[str]:
-    """Append donations up to `target` entries with COPY, in one transaction."""
-    from django.db import connection, transaction
+    """Append donations up to `target` entries through `ledger.bulk` (COPY, one transaction a
+    chunk), keeping every invariant `ledger.services.append` keeps."""
+    from django.db import connection
 
-    from ledger import merkle, services, verify
-    from ledger.models import LedgerEntry, LedgerHead, LedgerTotal
-    from ledger.schemas import validate_payload
-    from ledger.store import DatabaseNodeStore
+    from ledger import bulk, services
+    from ledger.models import LedgerEntry
+
+    size = services.tree_size()
+    if size >= target:
+        return [f"No load needed: the bench ledger already has {size:,} entries."]
+    rng = random.Random(seed + size)
+    # Entry times spread evenly over the last 30 days (after any existing entry), never in
+    # the future, non-decreasing like real appends.
+    last = LedgerEntry.objects.order_by("-index").values_list("created_at", flat=True)
+    now = int(time.time())
+    first_ts = max(int(last[0].timestamp()) if last else 0, now - 30 * 86400)
+    count = target - size
+
+    def rows() -> Iterator[bulk.Row]:
+        for n in range(count):
+            moment = datetime.fromtimestamp(first_ts + n * (now - first_ts) // count, UTC)
+            yield "donation", donation_payload(rng, services.utc_timestamp(moment)), moment
 
     started = time.perf_counter()
-    with transaction.atomic():
-        LedgerHead.objects.get_or_create(pk=1, defaults={"size": 0})
-        # The head row's lock keeps real appends out for the whole load, as append does.
-        size = LedgerHead.objects.select_for_update().values_list("size", flat=True).get(pk=1)
-        last = LedgerEntry.objects.order_by("-index").values_list("index", "created_at").first()
-        if (last[0] + 1 if last else 0) != size:
-            raise RuntimeError(f"head says {size} entries, the table ends at {last}")
-        if size >= target:
-            return [f"No load needed: the bench ledger already has {size:,} entries."]
 
-        store = RightEdgeStore()
-        seeds = right_edge_keys(size)
-        for (level, position), node in DatabaseNodeStore().get_nodes(seeds).items():
-            store.put(level, position, node)
-        if len(store.edge) != len(seeds):
-            raise RuntimeError("stored tree nodes are missing for the current right edge")
+    def report(done: int) -> None:
+        elapsed = time.perf_counter() - started
+        progress(f"loaded {size + done:,} of {target:,} entries ({done / elapsed:,.0f}/s)")
 
-        variants = [
-            Variant.make(f, ch, cur) for f in FUNDRAISERS for ch in CHANNELS for cur in CURRENCIES
-        ]
-        for variant in variants:
-            validate_payload("donation", Variant.payload_of(
-                variant.fundraiser, variant.channel, variant.currency, "5000.00",
-                "2022-09-18T10:00:00Z",
-            ))  # fmt: skip
-        rng = random.Random(seed + size)
-        # Entry times spread evenly over the last 30 days (after any existing entry), never in
-        # the future, non-decreasing like real appends.
-        now = int(time.time())
-        first_ts = max(int(last[1].timestamp()) if last else 0, now - 30 * 86400)
-        count = target - size
-        totals: dict[tuple[str, str, str], int] = {}  # cents, exact
-        raw = connection.cursor().connection  # psycopg 3, inside Django's transaction
-        nodes_to_store = merkle.nodes_to_store_after_append
-        sha256 = hashlib.sha256
-        checked = 0
-        last_ts, when, moment = -1, b"", datetime.now(UTC)
-        for start in range(size, target, chunk):
-            stop = min(start + chunk, target)
-            entries, nodes, refs = [], [], []
-            for index in range(start, stop):
-                ts = first_ts + (index - size) * (now - first_ts) // count
-                if ts != last_ts:
-                    moment = datetime.fromtimestamp(ts, UTC)
-                    when = moment.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-                    last_ts = ts
-                variant = variants[int(rng.random() * len(variants))]
-                amount = random_amount(rng, variant.currency)
-                leaf = variant.leaf(index, amount.encode(), when)
-                digest = sha256(b"\x00" + leaf).digest()
-                entries.append(
-                    (index, "donation", leaf, digest, moment, None, "in", variant.currency, amount)
-                )
-                for level, position, node in nodes_to_store(index, digest, store):
-                    store.put(level, position, node)
-                    nodes.append((level, position, node))
-                fid = variant.fundraiser["id"]
-                refs.append((index, "fundraiser", fid, variant.fundraiser["title"]))
-                whole, cents = amount.split(".")
-                value = int(whole) * 100 + int(cents)
-                for key in (("all", "", variant.currency), ("fundraiser", fid, variant.currency)):
-                    totals[key] = totals.get(key, 0) + value
-                if index % 997 == 0 or index == target - 1:
-                    # The fast path must give exactly the bytes and hash the real append gives.
-                    payload = Variant.payload_of(
-                        variant.fundraiser, variant.channel, variant.currency, amount, when.decode()
-                    )
-                    expected = services.leaf_bytes(
-                        index=index, kind="donation", time=when.decode(), payload=payload
-                    )
-                    if leaf != expected or digest != verify.leaf_hash(expected):
-                        raise RuntimeError(f"fast leaf {index} differs from rfc8785:\n{leaf!r}")
-                    checked += 1
-            with raw.cursor() as cur:
-                copy_rows(
-                    cur,
-                    'COPY ledger_ledgerentry ("index", kind, leaf, leaf_hash, created_at, '
-                    "reverses_id, direction, currency, amount) FROM STDIN",
-                    entries,
-                )
-                copy_rows(cur, "COPY ledger_treenode (level, position, hash) FROM STDIN", nodes)
-                copy_rows(
-                    cur, "COPY ledger_ledgerref (entry_id, scope, ref, label) FROM STDIN", refs
-                )
-            elapsed = time.perf_counter() - started
-            rate = (stop - size) / elapsed
-            progress(f"loaded {stop:,} of {target:,} entries ({rate:,.0f}/s, {elapsed:.0f} s)")
-
-        for (scope, ref, currency), cents in totals.items():
-            add_total(LedgerTotal, scope, ref, currency, Decimal(cents).scaleb(-2))
-        LedgerHead.objects.filter(pk=1).update(size=target)
-        commit_started = time.perf_counter()
-    commit = time.perf_counter() - commit_started
+    bulk.append_many(rows(), chunk=chunk, on_chunk=report)
     load = time.perf_counter() - started
 
     # A real ledger grows slowly and autovacuum keeps statistics and visibility maps current;
@@ -436,26 +262,11 @@ def bulk_load(target: int, chunk: int, seed: int) -> list[str]:
             cur.execute("VACUUM (ANALYZE) " + table)
     vacuum = time.perf_counter() - vacuum_started
     return [
-        f"- loaded {count:,} donation entries (from size {size:,} to {target:,}) in "
-        f"**{load:.1f} s** ({count / load:,.0f} entries/s, chunks of {chunk:,}, one transaction,"
-        f" commit {commit:.1f} s)",
-        f"- fast leaf encoding checked against `rfc8785` on {checked:,} sampled entries: identical",
+        f"- loaded {count:,} donation entries (from size {size:,} to {target:,}) with "
+        f"`ledger.bulk.append_many` in **{load:.1f} s** ({count / load:,.0f} entries/s, "
+        f"one transaction per {chunk:,})",
         f"- `VACUUM (ANALYZE)` of the three tables afterwards: {vacuum:.1f} s",
     ]
-
-
-def copy_rows(cursor: object, statement: str, rows: list[tuple]) -> None:
-    with cursor.copy(statement) as copy:  # type: ignore[attr-defined]
-        for row in rows:
-            copy.write_row(row)
-
-
-def add_total(model: type, scope: str, ref: str, currency: str, amount: Decimal) -> None:
-    from django.db.models import F
-
-    rows = model.objects.filter(scope=scope, ref=ref, currency=currency)
-    if not rows.update(money_in=F("money_in") + amount):
-        model.objects.create(scope=scope, ref=ref, currency=currency, money_in=amount)
 
 
 def check_totals() -> str:

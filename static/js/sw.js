@@ -1,4 +1,5 @@
-// AidHub's service worker, served at /sw.js by aidhub/pwa.py, which fills in the __NAMES__.
+// AidHub's service worker, served at /sw.js by aidhub/pwa.py, which fills in the names in
+// double underscores.
 // It keeps the app shell and the volunteer's own delivery pages so they open with no network,
 // and sends queued delivery reports by Background Sync when the connection returns.
 // It never caches a POST, a redirect, or any page outside the volunteer's deliveries; logging

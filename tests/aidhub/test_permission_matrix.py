@@ -115,6 +115,21 @@ SITE = {
     "ledger_api:api_entries": ("GET", EVERYONE, {}),
     "ledger_api:api_inclusion": ("GET", EVERYONE, {}),
     "ledger_api:api_consistency": ("GET", EVERYONE, {}),
+    "api:schema": ("GET", EVERYONE, {}),
+    "api:docs": ("GET", EVERYONE, {}),
+    "api:hubs": ("GET", EVERYONE, {}),
+    "api:hub": ("GET", EVERYONE, {"slug": "hub"}),
+    "api:places": ("GET", EVERYONE, {}),
+    "api:place": ("GET", EVERYONE, {"slug": "place"}),
+    "api:requests": ("GET", EVERYONE, {}),
+    "api:fundraisers": ("GET", EVERYONE, {}),
+    "api:fundraiser": ("GET", EVERYONE, {"slug": "fundraiser"}),
+    "api:deliveries": ("GET", EVERYONE, {}),
+    # Public only once verified; this world's delivery is still awaiting verification.
+    "api:delivery": ("GET", NOBODY, {"slug": "delivery"}),
+    "api:delivery-report": ("POST", frozenset({"volunteer"}), {"slug": "delivery"}),
+    "api:ledger-entries": ("GET", EVERYONE, {}),
+    "api:ledger-entry": ("GET", EVERYONE, {"index": "entry"}),
 }
 QUERY = {
     "ledger_api:api_entries": "?start=0",

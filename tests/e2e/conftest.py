@@ -96,8 +96,19 @@ def shots(request):
 
 @pytest.fixture
 def new_page(browser, demo):
-    """Pages in fresh browser contexts (one person's phone or laptop each), closed afterwards."""
+    """Pages in fresh browser contexts (one person's phone or laptop each), closed afterwards.
+    Any breach of the Content Security Policy on any of them fails the test."""
     contexts = []
+    breaches = []
+
+    def watch(page):
+        def on_console(message):
+            # A photo opened on its own is shown by Chromium's image viewer, which styles
+            # itself inline: that is the browser's page, not ours.
+            if "Content Security Policy" in message.text and "/evidence/" not in page.url:
+                breaches.append(f"{page.url}: {message.text}")
+
+        return on_console
 
     def open_page(viewport=None, **options):
         context = browser.new_context(
@@ -105,8 +116,11 @@ def new_page(browser, demo):
         )
         context.set_default_timeout(15_000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("console", watch(page))
+        return page
 
     yield open_page
     for context in contexts:
         context.close()
+    assert not breaches, "\n".join(breaches)

@@ -1,6 +1,9 @@
 """A donor follows the money from a fundraiser to a delivery's proof, and learns to check it."""
 
+from bench.page_weight import public_pages
 from deliveries.models import Delivery
+
+from .steps import PHONE
 
 
 def test_a_donor_follows_a_fundraiser_entry_to_its_proof_and_the_verify_instructions(
@@ -37,3 +40,13 @@ def test_a_donor_follows_a_fundraiser_entry_to_its_proof_and_the_verify_instruct
     page.wait_for_url("**/ledger/verify/")
     assert "verify.py" in page.inner_text("main")
     shots(page, "verify-instructions")
+
+
+def test_every_public_page_reads_without_javascript(new_page, shots):
+    page = new_page(viewport=PHONE, java_script_enabled=False)
+    for label, url in public_pages():
+        response = page.goto(url)
+        assert response.status == 200, f"{label} {url}: {response.status}"
+        heading = page.locator("main h1").first
+        assert heading.is_visible() and heading.inner_text().strip(), f"{label} {url}"
+    shots(page, "last-page-without-javascript")

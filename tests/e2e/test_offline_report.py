@@ -1,6 +1,7 @@
 """A volunteer in a village with no signal reports a delivery, and nothing is lost."""
 
 import io
+from urllib.parse import urlsplit
 
 from PIL import Image
 
@@ -112,6 +113,15 @@ def test_a_report_made_offline_is_kept_across_a_reload_and_recorded_once_when_on
     assert b"PhoneMaker" not in data
     assert max(image.size) <= 1600
 
+    # Logging out leaves nothing of this volunteer on the phone for the next person.
+    assert page.evaluate("() => caches.keys()")
+    page.click("header button[type=submit]")
+    page.wait_for_url(lambda url: urlsplit(url).path == "/")
+    assert page.evaluate("() => caches.keys()") == []
+    assert page.evaluate("() => indexedDB.databases().then(d => d.map(x => x.name))") == []
+    assert page.evaluate("() => navigator.serviceWorker.getRegistrations()") == []
+    shots(page, "logged-out")
+
 
 def test_a_report_the_server_rejects_shows_the_reason_and_stays_editable(new_page, shots, tmp_path):
     delivery = Delivery.objects.get(place__slug="samarkandyk")
@@ -146,3 +156,43 @@ def test_a_report_the_server_rejects_shows_the_reason_and_stays_editable(new_pag
     shots(page, "corrected-and-sent")
     proof = ProofOfDelivery.objects.get(delivery=delivery)
     assert (proof.people, proof.note, proof.photos.count()) == (41, "At the school.", 1)
+
+
+QUEUE_LENGTH = """() => new Promise((resolve, reject) => {
+  const open = indexedDB.open("aidhub");
+  open.onerror = () => reject(open.error);
+  open.onsuccess = () => {
+    const count = open.result.transaction("reports").objectStore("reports").count();
+    count.onsuccess = () => { open.result.close(); resolve(count.result); };
+  };
+})"""
+
+
+def test_background_sync_sends_a_report_after_its_tab_was_closed(new_page, shots, tmp_path):
+    delivery = Delivery.objects.get(place__slug="samarkandyk")
+    photo = tmp_path / "IMG_0004.jpg"
+    photo.write_bytes(phone_photo())
+    page = new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+    context = page.context
+    log_in(page, "volunteer")
+    page.goto(f"{delivery.get_absolute_url()}report/")
+    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller")
+    context.set_offline(True)
+    page.set_input_files("#id_photos", str(photo))
+    page.fill("#id_people", "23")
+    page.click("#report-form [type=submit]")
+    page.locator("#offline-queue li[data-state=waiting]").wait_for()
+    shots(page, "saved-then-tab-closed")
+    page.close()
+
+    # No AidHub page is open when the connection returns: Chromium fires the service worker's
+    # Background Sync, which sends the report by itself.
+    context.set_offline(False)
+    watcher = context.new_page()
+    watcher.goto("/static/img/icon.svg")  # same origin, none of our scripts: it only looks
+    watcher.wait_for_function(
+        QUEUE_LENGTH.replace("resolve(count.result)", "resolve(count.result === 0)"),
+        polling=250,
+    )
+    proof = ProofOfDelivery.objects.get(delivery=delivery)
+    assert (proof.people, proof.photos.count()) == (23, 1)

@@ -1,0 +1,49 @@
+"""Reads for the API that the apps' own query modules do not offer: list-page sums computed in
+SQL (a constant number of queries per page), and the published facts of deliveries, read from
+their ledger entries so that the API can never say more than the ledger does."""
+
+import json
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from deliveries.models import Delivery
+from donations.models import AMOUNT, Donation, Expense, Fundraiser
+from donations.queries import public_fundraisers
+from ledger.models import LedgerEntry
+
+
+def _live_sum(model: type[Donation | Expense], column: str) -> Coalesce:
+    rows = (
+        model.objects.filter(fundraiser=OuterRef("pk"), corrected_by_index__isnull=True)
+        .order_by()
+        .values("fundraiser")
+        .annotate(total=Sum(column))
+        .values("total")
+    )
+    money = DecimalField(**AMOUNT)
+    return Coalesce(Subquery(rows, output_field=money), Value(Decimal(0)), output_field=money)
+
+
+def fundraisers_with_sums() -> QuerySet[Fundraiser]:
+    """Public fundraisers with `raised_total` and `spent_total` in their own currency, the same
+    figures `donations.queries.totals` gives one fundraiser (a test holds them equal)."""
+    return public_fundraisers().annotate(
+        raised_total=_live_sum(Donation, "converted_amount"),
+        spent_total=_live_sum(Expense, "converted_amount"),
+    )
+
+
+def published_deliveries() -> QuerySet[Delivery]:
+    """Deliveries a second person verified: the only ones in the public ledger."""
+    return Delivery.objects.filter(
+        status=Delivery.Status.VERIFIED, ledger_index__isnull=False
+    ).select_related("hub", "place__region")
+
+
+def ledger_payloads(indexes: Iterable[int]) -> dict[int, dict]:
+    """The published payloads of the given ledger entries, by index, in one query."""
+    leaves = LedgerEntry.objects.filter(index__in=list(indexes)).values_list("index", "leaf")
+    return {index: json.loads(bytes(leaf))["payload"] for index, leaf in leaves}
