@@ -6,14 +6,16 @@ from django.urls import include, path
 
 from ledger.urls import api_urlpatterns as ledger_api
 
-from . import pwa, views
+from . import pwa, security, views
+from .ratelimits import limit
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("sw.js", pwa.service_worker, name="service_worker"),
     path("manifest.webmanifest", pwa.manifest, name="manifest"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", limit("login")(auth_views.LoginView.as_view()), name="login"),
+    path("accounts/two-factor/", limit("two_factor")(security.two_factor), name="two_factor"),
     path("accounts/logout/", pwa.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("deliveries.urls")),

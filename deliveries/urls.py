@@ -1,5 +1,7 @@
 from django.urls import path
 
+from aidhub.ratelimits import limit
+
 from . import views
 
 app_name = "deliveries"
@@ -10,11 +12,11 @@ urlpatterns = [
     path("deliveries/<slug:slug>/", views.detail, name="detail"),
     path("deliveries/<slug:slug>/claim/", views.claim, name="claim"),
     path("deliveries/<slug:slug>/dispatch/", views.dispatch, name="dispatch"),
-    path("deliveries/<slug:slug>/report/", views.report, name="report"),
+    path("deliveries/<slug:slug>/report/", limit("upload")(views.report), name="report"),
     path("deliveries/<slug:slug>/fail/", views.fail, name="fail"),
     path("deliveries/<slug:slug>/handover/", views.handover, name="handover"),
     path("deliveries/<slug:slug>/verify/", views.verify, name="verify"),
     path("deliveries/<slug:slug>/photos/<str:sha256>", views.photo, name="photo"),
-    path("handover/<slug:slug>/", views.confirm, name="confirm"),
+    path("handover/<slug:slug>/", limit("handover")(views.confirm), name="confirm"),
     path("hubs/<slug:hub_slug>/deliveries/new/", views.plan, name="plan"),
 ]

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from aidhub.ratelimits import limit
+
 from . import views
 
 app_name = "donations"
@@ -9,8 +11,8 @@ urlpatterns = [
     path("<slug:slug>/", views.fundraiser_detail, name="fundraiser"),
     path("<slug:slug>/preview.png", views.fundraiser_preview, name="preview"),
     path("<slug:slug>/manage/", views.manage, name="manage"),
-    path("<slug:slug>/donations/new/", views.donation_new, name="donation_new"),
-    path("<slug:slug>/expenses/new/", views.expense_new, name="expense_new"),
+    path("<slug:slug>/donations/new/", limit("upload")(views.donation_new), name="donation_new"),
+    path("<slug:slug>/expenses/new/", limit("upload")(views.expense_new), name="expense_new"),
     path(
         "<slug:slug>/donations/<int:pk>/correct/",
         views.correct,

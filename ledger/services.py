@@ -7,6 +7,7 @@ PostgreSQL queue up behind it and indexes are gapless and unique.
 
 import hashlib
 import io
+import logging
 import secrets
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -27,6 +28,7 @@ from .schemas import PayloadError, validate_payload
 from .store import DatabaseNodeStore
 from .verify import leaf_hash as compute_leaf_hash
 
+logger = logging.getLogger(__name__)
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud on a phone
 
 
@@ -221,10 +223,28 @@ def evidence_store(*, data: bytes, content_type: str) -> Evidence:
     evidence.file.save(f"{digest}.{extension}", ContentFile(data), save=False)
     evidence.save(force_insert=True)
     if content_type.startswith("image/"):
-        from .tasks import evidence_thumbnail
-
-        evidence_thumbnail.delay_on_commit(digest)
+        transaction.on_commit(lambda: thumbnail_enqueue(digest))
     return evidence
+
+
+def thumbnail_enqueue(sha256: str) -> None:
+    """Ask a worker for the thumbnail. A broker that is down must not fail the request that
+    stored the file: `thumbnails_sweep` makes the missing ones later."""
+    from .tasks import evidence_thumbnail
+
+    try:
+        evidence_thumbnail.delay(sha256)
+    except Exception as exc:  # the broker's errors vary by transport; all mean "later"
+        logger.warning("thumbnail of %s not enqueued (%s); the sweep will make it", sha256, exc)
+
+
+def thumbnails_sweep(limit: int = 500) -> int:
+    """Queue thumbnails for images that have none yet (run by beat)."""
+    missing = Evidence.objects.filter(thumbnail="", content_type__startswith="image/")
+    hashes = list(missing.values_list("sha256", flat=True)[:limit])
+    for sha256 in hashes:
+        thumbnail_enqueue(sha256)
+    return len(hashes)
 
 
 def make_thumbnail(evidence: Evidence, *, longest_side: int = 240) -> None:

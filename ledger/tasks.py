@@ -17,3 +17,9 @@ def evidence_thumbnail(sha256: str) -> None:
     if evidence is None or evidence.thumbnail:
         return  # gone, or already made: thumbnails are idempotent
     services.make_thumbnail(evidence)
+
+
+@shared_task(time_limit=120, soft_time_limit=100)
+def thumbnails_sweep() -> int:
+    """Beat runs this every ten minutes: thumbnails whose task was lost are made after all."""
+    return services.thumbnails_sweep()

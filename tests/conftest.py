@@ -16,6 +16,17 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _limits_off_unless_tested(request, settings):
+    """Rate limits, API throttles and login lockout are tested on purpose in
+    tests/aidhub/test_security.py; elsewhere they would make tests depend on each other
+    (the test client's login() also cannot pass django-axes a request)."""
+    if request.node.get_closest_marker("limits"):
+        return
+    settings.RATELIMIT_ENABLE = False
+    settings.AXES_ENABLED = False
+
+
+@pytest.fixture(autouse=True)
 def _plain_static_files(settings):
     # Manifest storage needs `collectstatic`; tests render templates without it.
     settings.STORAGES = {

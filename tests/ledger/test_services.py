@@ -208,9 +208,13 @@ def test_database_refuses_an_entry_that_reverses_a_later_one():
     services.append(kind="donation", payload=donation())
     with pytest.raises(IntegrityError), transaction.atomic():
         LedgerEntry.objects.create(
-            index=5, kind="correction", leaf=b"{}", leaf_hash=b"0" * 32,
-            created_at="2022-09-18T00:00:00Z", reverses_id=9,
-        )  # fmt: skip
+            index=5,
+            kind="correction",
+            leaf=b"{}",
+            leaf_hash=b"0" * 32,
+            created_at="2022-09-18T00:00:00Z",
+            reverses_id=9,
+        )
 
 
 def test_checkpoint_is_signed_when_the_tree_grew_and_verifies():
@@ -246,3 +250,22 @@ def test_receipt_codes_are_short_unique_and_readable():
     for code in codes:
         assert len(code) == 11 and code[5] == "-"
         assert not set(code) & set("01IO")
+
+
+def test_a_thumbnail_lost_with_the_broker_is_made_by_the_sweep(
+    media, monkeypatch, django_capture_on_commit_callbacks
+):
+    from aidhub.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", False)
+    monkeypatch.setitem(app.conf, "broker_url", "redis://127.0.0.1:9/0")
+    monkeypatch.setitem(app.conf, "broker_transport_options", {"socket_connect_timeout": 1})
+    monkeypatch.setitem(app.conf, "task_publish_retry", False)
+    monkeypatch.setattr(app, "_pool", None)
+    monkeypatch.setattr(app.amqp, "_producer_pool", None)
+    with django_capture_on_commit_callbacks(execute=True):  # the request would not fail
+        sha = services.evidence_store(data=jpeg_bytes(), content_type="image/jpeg").sha256
+    assert not Evidence.objects.get(sha256=sha).thumbnail
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    assert services.thumbnails_sweep() == 1
+    assert Evidence.objects.get(sha256=sha).thumbnail

@@ -1,0 +1,111 @@
+import pytest
+from django.core.cache import cache
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tests.factories import PASSWORD, HubFactory, MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _clean_counters():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def code(device: TOTPDevice) -> str:
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
+
+
+@pytest.fixture
+def coordinator():
+    return MembershipFactory(
+        hub=HubFactory(slug="palace"), user=UserFactory(username="aigerim", is_staff=True)
+    ).user
+
+
+@pytest.mark.limits
+def test_five_wrong_passwords_lock_the_account_for_a_while(client, coordinator):
+    for _ in range(5):
+        client.post("/accounts/login/", {"username": "aigerim", "password": "wrong"})
+    response = client.post("/accounts/login/", {"username": "aigerim", "password": PASSWORD})
+    assert response.status_code == 429
+    assert "Too many wrong passwords" in response.text
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.limits
+def test_too_many_login_posts_from_one_address_are_slowed_down(client, settings):
+    settings.AXES_ENABLED = False  # only the rate limit is under test here
+    statuses = [
+        client.post("/accounts/login/", {"username": f"u{n}", "password": "x"}).status_code
+        for n in range(12)
+    ]
+    assert statuses[:10] == [200] * 10
+    assert statuses[10:] == [429, 429]
+
+
+def test_coordinators_must_set_up_and_use_a_second_step(client, coordinator, settings):
+    settings.AIDHUB_REQUIRE_2FA = True
+    client.force_login(coordinator)
+    response = client.get("/hubs/palace/manage/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/two-factor/?next=/hubs/palace/manage/")
+    setup = client.get(response["Location"])
+    assert "<svg" in setup.text  # the QR code for the authenticator app
+    device = TOTPDevice.objects.get(user=coordinator)
+    assert not device.confirmed
+    wrong = client.post("/accounts/two-factor/", {"token": "000000", "next": "/"})
+    assert wrong.status_code == 400
+    device.refresh_from_db()
+    device.throttle_reset()  # after a wrong code django-otp makes the next try wait a second
+    right = client.post(
+        "/accounts/two-factor/", {"token": code(device), "next": "/hubs/palace/manage/"}
+    )
+    assert right["Location"] == "/hubs/palace/manage/"
+    assert client.get("/hubs/palace/manage/").status_code == 200
+
+
+def test_the_next_sign_in_asks_for_the_code_of_the_confirmed_device(client, coordinator, settings):
+    settings.AIDHUB_REQUIRE_2FA = True
+    TOTPDevice.objects.create(user=coordinator, name="phone", confirmed=True)
+    client.force_login(coordinator)
+    page = client.get("/accounts/two-factor/")
+    assert "Enter the 6-digit code" in page.text and "<svg" not in page.text
+    assert client.get("/admin/").status_code == 302
+
+
+def test_volunteers_and_donors_sign_in_with_a_password_only(client, settings):
+    settings.AIDHUB_REQUIRE_2FA = True
+    volunteer = MembershipFactory(role="volunteer", user=UserFactory(username="bakyt")).user
+    client.force_login(volunteer)
+    assert client.get("/deliveries/").status_code == 200
+
+
+def test_the_second_step_never_redirects_off_site(client, coordinator, settings):
+    settings.AIDHUB_REQUIRE_2FA = True
+    device = TOTPDevice.objects.create(user=coordinator, name="phone", confirmed=True)
+    client.force_login(coordinator)
+    response = client.post(
+        "/accounts/two-factor/", {"token": code(device), "next": "https://evil.example/"}
+    )
+    assert response["Location"] == "/"
+
+
+@pytest.mark.limits
+def test_the_public_api_is_throttled_per_address(client, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"anon": "3/min", "user": "3/min"},
+    }
+    statuses = [client.get("/api/v1/hubs/").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+
+
+@pytest.mark.limits
+def test_subscription_form_is_rate_limited(client):
+    data = {"scope": "ledger", "ref": "", "channel": "webhook", "address": "https://x.example/h"}
+    statuses = [client.post("/notifications/subscribe/", data).status_code for _ in range(11)]
+    assert statuses[-1] == 429 and 429 not in statuses[:10]
