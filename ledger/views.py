@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 from . import exports, keys, queries
 from .forms import LedgerFilterForm
 from .models import ReceiptCode
+from .services import tree_size
 
 
 class BadParameter(ValueError):
@@ -121,6 +122,7 @@ def entry_list(request: HttpRequest) -> HttpResponse:
             "active_refs": active,
             "export_query": _export_query(filters),
             "checkpoint": queries.latest_checkpoint(),
+            "tree_size": tree_size(),
         },
     )
 

@@ -164,3 +164,9 @@ def test_verify_page_shows_the_command_and_the_key(client, ledger):
     assert "python3 verify.py http://testserver --key" in response.text
     script = client.get("/ledger/verify.py")
     assert b"def verify_inclusion" in script.content
+
+
+def test_a_new_entry_shows_at_once_although_the_list_is_cached(client, ledger):
+    assert "#9 " not in client.get("/ledger/").text
+    services.append(kind="donation", payload=donation(amount="77.00"))
+    assert "77.00 KZT" in client.get("/ledger/").text
