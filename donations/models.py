@@ -5,8 +5,6 @@ currency, where the rate came from, and the converted amount. Balances are never
 are derived from these rows and, independently, from the public ledger (see `reconcile`).
 """
 
-from decimal import Decimal
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -244,7 +242,3 @@ class ExchangeRate(models.Model):
 
     def __str__(self) -> str:
         return f"1 {self.base} = {self.rate} {self.quote} ({self.date}, {self.source})"
-
-    @property
-    def as_decimal(self) -> Decimal:
-        return Decimal(self.rate)

@@ -136,8 +136,7 @@ class Item(models.Model):
 
 def format_quantity(quantity: Decimal) -> str:
     """Plain decimal text without trailing zeros: 50, 2.5, never 5E+1."""
-    text = f"{quantity.normalize():f}"
-    return text
+    return f"{quantity.normalize():f}"
 
 
 class Hub(models.Model):

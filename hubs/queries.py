@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet
+from django.db.models import Count, Min, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -116,7 +116,6 @@ def gaps(days: int) -> list[Gap]:
             most_urgent=Min("requests__urgency", filter=Q(requests__status__in=OPEN)),
             waiting_since=Min("requests__created_at", filter=Q(requests__status__in=OPEN)),
             open_count=Count("requests", filter=Q(requests__status__in=OPEN), distinct=True),
-            newest=Max("requests__created_at"),
         )
         .select_related("region")
         .order_by("most_urgent", "waiting_since")

@@ -300,7 +300,3 @@ def sweep() -> int:
     ids = list(due)
     enqueue(ids)
     return len(ids)
-
-
-def telegram_start_code(subscription: Subscription) -> str:
-    return f"/start {subscription.token}"
