@@ -17,7 +17,7 @@ urlpatterns = [
     path("accounts/login/", limit("login")(auth_views.LoginView.as_view()), name="login"),
     path("accounts/two-factor/", limit("two_factor")(security.two_factor), name="two_factor"),
     path("accounts/logout/", pwa.LogoutView.as_view(), name="logout"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", views.set_language, name="set_language"),
     path("", include("deliveries.urls")),
     path("", include("hubs.urls")),
     path("fundraisers/", include("donations.urls")),

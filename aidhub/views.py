@@ -1,12 +1,21 @@
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views import i18n
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from .health import run_checks
+from .pagecache import public_page
+
+# Choosing the language of the pages takes no CSRF token: a forged request can only change the
+# language someone reads in, while a token in every page's footer would set a cookie for every
+# visitor, and public pages that set cookies cannot be served whole from the cache.
+set_language = csrf_exempt(i18n.set_language)
 
 
 @require_GET
+@public_page(lambda: "", timeout=300)  # the same for everyone: only the language changes it
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "aidhub/home.html")
 

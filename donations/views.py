@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
+from aidhub.pagecache import public_page
 from hubs.forms import line_formset
 from hubs.queries import coordinated_hubs
 from ledger import queries as ledger_queries
@@ -27,6 +28,7 @@ def fundraiser_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@public_page(ledger_queries.version)  # every donation and expense is a ledger entry
 def fundraiser_detail(request: HttpRequest, slug: str) -> HttpResponse:
     fundraiser = queries.public_fundraiser(slug)
     scope = ledger_queries.Filters(fundraiser=fundraiser.slug)

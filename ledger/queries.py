@@ -8,11 +8,11 @@ from decimal import Decimal
 from functools import cached_property
 
 from django.conf import settings
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from . import merkle
-from .models import Checkpoint, Evidence, LedgerEntry, LedgerRef, LedgerTotal
+from .models import Checkpoint, Evidence, LedgerEntry, LedgerHead, LedgerRef, LedgerTotal
 from .services import tree_size
 from .store import DatabaseNodeStore
 
@@ -53,6 +53,14 @@ def consistency_proof(old: int, new: int) -> list[bytes]:
     if not 0 <= old <= new:
         raise RangeError(f"old must be from 0 to new ({new})")
     return merkle.consistency_proof(old, new, DatabaseNodeStore())
+
+
+def version() -> tuple[int, int | None]:
+    """The ledger's size and the size its latest checkpoint covers, in one query: what the
+    public ledger pages show changes only with these (see aidhub.pagecache)."""
+    latest = Checkpoint.objects.order_by("-size").values("size")[:1]
+    head = LedgerHead.objects.filter(pk=1).values_list("size", Subquery(latest)).first()
+    return head or (0, None)
 
 
 def latest_checkpoint() -> Checkpoint | None:

@@ -14,10 +14,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from aidhub.pagecache import public_page
+
 from . import exports, keys, queries
 from .forms import LedgerFilterForm
 from .models import ReceiptCode
-from .services import tree_size
 
 
 class BadParameter(ValueError):
@@ -93,6 +94,7 @@ def api_consistency(request: HttpRequest) -> JsonResponse:
 
 
 @require_GET
+@public_page(queries.version)
 def entry_list(request: HttpRequest) -> HttpResponse:
     form = LedgerFilterForm(request.GET or None)
     filters = form.filters() if form.is_valid() else queries.Filters()
@@ -122,7 +124,6 @@ def entry_list(request: HttpRequest) -> HttpResponse:
             "active_refs": active,
             "export_query": _export_query(filters),
             "checkpoint": queries.latest_checkpoint(),
-            "tree_size": tree_size(),
         },
     )
 

@@ -18,6 +18,10 @@ from .forms import MySubscribeForm, PublicSubscribeForm
 from .models import Channel, Subscription
 
 
+# A public subscription uses nothing of the visitor's session: anyone could post it directly, and
+# it starts only once the address confirms it. Without a token the public pages that offer the
+# form set no cookie, so they can be served whole from the cache (aidhub.pagecache).
+@csrf_exempt
 @require_POST
 def subscribe(request: HttpRequest) -> HttpResponse:
     form = PublicSubscribeForm(request.POST)

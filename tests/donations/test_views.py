@@ -53,6 +53,20 @@ def test_fundraiser_page_shows_progress_in_its_currency_and_per_original_currenc
     assert 'property="og:image"' in response.text
 
 
+def test_fundraiser_page_is_served_from_the_cache_and_shows_a_new_donation_at_once(
+    client, fundraiser, recorded, django_assert_num_queries
+):
+    first = client.get(url(fundraiser))
+    assert not first.cookies  # the follow form needs no CSRF token: nothing per visitor
+    with django_assert_num_queries(1):  # the ledger's version; nothing else is read
+        assert client.get(url(fundraiser)).content == first.content
+    services.donation_record(
+        fundraiser=fundraiser, amount="2000.00", currency="KZT", received_at=timezone.now(),
+        channel="cash", by=None,
+    )  # fmt: skip
+    assert "2 donations" in client.get(url(fundraiser)).text
+
+
 def test_public_fundraiser_pages_never_show_private_donor_details(client, fundraiser, recorded):
     for page in [url(fundraiser), "/fundraisers/", "/ledger/", f"/ledger/{recorded.ledger_index}/"]:
         text = client.get(page).text

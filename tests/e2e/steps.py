@@ -1,6 +1,7 @@
-"""Helpers for the end-to-end tests: screenshots of each step, logging in."""
+"""Helpers for the end-to-end tests: screenshots of each step, logging in, waiting."""
 
 import re
+import time
 from pathlib import Path
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
@@ -29,3 +30,20 @@ def log_in(page, username: str) -> None:
     page.fill("#id_password", DEMO_PASSWORD)
     page.click("main [type=submit]")
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+def wait_until(page, expression: str, *, timeout: float, every: float = 0.25):
+    """Evaluate `expression` in the page until it gives a truthy value, and return that value.
+
+    For a function that returns a promise (reading IndexedDB, say): Playwright's
+    `wait_for_function` takes the promise itself as truthy and returns at once
+    (microsoft/playwright#29132), while `evaluate` waits for what it resolves to.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(expression)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"still falsy after {timeout} s: {expression[:80]}")
+        time.sleep(every)

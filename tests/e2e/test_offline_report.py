@@ -8,7 +8,7 @@ from PIL import Image
 from deliveries.models import Delivery, ProofOfDelivery
 from ledger.models import Evidence
 
-from .steps import PHONE, log_in
+from .steps import PHONE, log_in, wait_until
 
 GPS_IFD = 0x8825
 
@@ -190,11 +190,7 @@ def test_background_sync_sends_a_report_after_its_tab_was_closed(new_page, shots
     context.set_offline(False)
     watcher = context.new_page()
     watcher.goto("/static/img/icon.svg")  # same origin, none of our scripts: it only looks
-    watcher.wait_for_function(
-        QUEUE_LENGTH.replace("resolve(count.result)", "resolve(count.result === 0)"),
-        polling=250,
-        # Chromium may wait a while before firing a sync when the machine is busy.
-        timeout=120_000,
-    )
+    # Chromium may wait a while before firing a sync when the machine is busy.
+    wait_until(watcher, f"async () => (await ({QUEUE_LENGTH})()) === 0", timeout=120)
     proof = ProofOfDelivery.objects.get(delivery=delivery)
     assert (proof.people, proof.photos.count()) == (23, 1)

@@ -1,0 +1,73 @@
+"""Whole public pages from the cache, for visitors who are not logged in.
+
+When a fundraiser's link is shared, thousands of donors open the same few pages. What a visitor
+without a session sees is the same for all of them (in their language), so such a page is
+rendered once and then served from the cache until what it shows changes.
+
+Django's own per-view cache (`cache_page`) was the first choice, but it keys a page by its URL
+and the request headers named in Vary, not by what the page shows: a new ledger entry would wait
+for the timeout, and `Vary: Cookie` would give every visitor with any cookie a copy of their own.
+Here the view names its `version` (for the ledger: its size and latest checkpoint), and only
+requests without a session or messages cookie are served from the cache. A response that sets a
+cookie (a form's CSRF token) is never stored. The timeout bounds what the version does not see,
+such as a thumbnail made a moment after its entry.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from hashlib import blake2b
+
+from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import get_conditional_response, patch_vary_headers
+from django.utils.translation import get_language
+
+View = Callable[..., HttpResponse]
+
+
+def _shared(request: HttpRequest) -> bool:
+    """True when this visitor sees what every visitor without a session sees."""
+    return (
+        request.method in ("GET", "HEAD")
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and CookieStorage.cookie_name not in request.COOKIES
+    )
+
+
+def public_page(version: Callable[[], object], *, timeout: int = 60) -> Callable[[View], View]:
+    """Serve the view's page whole from the cache to visitors without a session, keyed by
+    `version()` (anything that changes when the page's content does), the language and the URL.
+    The page gets an ETag, so a phone that has it already is answered with an empty 304."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+            if not _shared(request):
+                return view(request, *args, **kwargs)
+            what = f"{version()}|{get_language()}|{request.get_host()}{request.get_full_path()}"
+            digest = blake2b(what.encode(), digest_size=16).hexdigest()
+            key = f"page:{view.__module__}.{view.__name__}:{digest}"
+            etag = f'"{digest}"'
+            unchanged = get_conditional_response(request, etag=etag)
+            if unchanged is not None:
+                return _shared_headers(unchanged, etag)
+            response = cache.get(key)
+            if response is None:
+                response = view(request, *args, **kwargs)
+                if response.status_code != 200 or response.streaming or response.cookies:
+                    return response
+                cache.set(key, response, timeout)
+            return _shared_headers(response, etag)
+
+        return wrapped
+
+    return decorator
+
+
+def _shared_headers(response: HttpResponse, etag: str) -> HttpResponse:
+    response["ETag"] = etag
+    # The language may come from a cookie: a shared cache must not hand this page to others.
+    patch_vary_headers(response, ["Cookie"])
+    return response
