@@ -13,18 +13,49 @@ cookie (a form's CSRF token) is never stored. The timeout bounds what the versio
 such as a thumbnail made a moment after its entry.
 """
 
+import logging
 from collections.abc import Callable
 from functools import wraps
 from hashlib import blake2b
+from typing import Any
 
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.translation import get_language
 
+logger = logging.getLogger(__name__)
 View = Callable[..., HttpResponse]
+_MISSING = object()
+
+
+def _quietly(call: Callable[..., Any], *args: Any, default: Any = None) -> Any:
+    """A cache that is down (Redis restarting) makes pages slower, never broken."""
+    try:
+        return call(*args)
+    except Exception as exc:  # each cache backend raises its own errors
+        logger.warning("cache unavailable (%s): the page is rendered without it", exc)
+        return default
+
+
+def version_cached(key: str, compute: Callable[[], Any], *, seconds: int) -> Any:
+    """`compute()`, kept in the cache under `key` for `seconds`, so that a page served from the
+    cache costs no query at all. Writers call `version_forget(key)` when it changes."""
+    found = _quietly(cache.get, key, _MISSING, default=_MISSING)
+    if found is _MISSING:
+        found = compute()
+        _quietly(cache.set, key, found, seconds)
+    return found
+
+
+def version_forget(key: str) -> None:
+    """Forget a version at once and again at commit: a page rendered in between may have kept
+    the old one. In another process's local-memory cache it lives at most its `seconds`."""
+    _quietly(cache.delete, key)
+    transaction.on_commit(lambda: _quietly(cache.delete, key))
 
 
 def _shared(request: HttpRequest) -> bool:
@@ -53,12 +84,12 @@ def public_page(version: Callable[[], object], *, timeout: int = 60) -> Callable
             unchanged = get_conditional_response(request, etag=etag)
             if unchanged is not None:
                 return _shared_headers(unchanged, etag)
-            response = cache.get(key)
+            response = _quietly(cache.get, key)
             if response is None:
                 response = view(request, *args, **kwargs)
                 if response.status_code != 200 or response.streaming or response.cookies:
                     return response
-                cache.set(key, response, timeout)
+                _quietly(cache.set, key, response, timeout)
             return _shared_headers(response, etag)
 
         return wrapped

@@ -63,40 +63,49 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def pages() -> list[tuple[str, str]]:
+def pages() -> list[tuple[str, str, str]]:
+    """(name, path, Cookie header). Pages that visitors without a session get from the cache
+    (aidhub.pagecache) are loaded again with a session cookie, which makes them rendered."""
+    from django.conf import settings
+
     from donations.models import Fundraiser
     from hubs.models import Place
 
     fundraiser = Fundraiser.objects.order_by("pk").values_list("slug", flat=True).first()
     place = Place.objects.order_by("-last_delivery_at", "pk").values_list("slug", flat=True)[0]
+    session = f"{settings.SESSION_COOKIE_NAME}=bench-no-such-session"
     return [
-        ("trivial Django view", "/bench/trivial"),
-        ("home", "/"),
-        ("fundraiser", f"/fundraisers/{fundraiser}/"),
-        ("ledger", "/ledger/"),
-        ("needs", "/needs/"),
-        ("gaps", "/gaps/"),
-        ("a place", f"/places/{place}/"),
+        ("trivial Django view", "/bench/trivial", ""),
+        ("home", "/", ""),
+        ("fundraiser", f"/fundraisers/{fundraiser}/", ""),
+        ("fundraiser, rendered (visitor with a session)", f"/fundraisers/{fundraiser}/", session),
+        ("ledger", "/ledger/", ""),
+        ("ledger, rendered (visitor with a session)", "/ledger/", session),
+        ("needs", "/needs/", ""),
+        ("gaps", "/gaps/", ""),
+        ("a place", f"/places/{place}/", ""),
     ]
 
 
-def count_queries(path: str) -> tuple[int, int, int]:
+def count_queries(path: str, cookie: str) -> tuple[int, int, int]:
     """(status, SQL queries, bytes) of one GET through Django's test client, after a warm-up."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    client = Client()
+    client = Client(headers={"cookie": cookie} if cookie else {})
     client.get(path)
     with CaptureQueriesContext(connection) as captured:
         response = client.get(path)
     return response.status_code, len(captured.captured_queries), len(response.content)
 
 
-def load_wrk(url: str, seconds: float, connections: int) -> dict:
+def load_wrk(url: str, seconds: float, connections: int, cookie: str) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(WRK_SCRIPT)
     command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds:g}s", "-s", script.name]
+    if cookie:
+        command += ["-H", f"Cookie: {cookie}"]
     done = subprocess.run([*command, url], capture_output=True, text=True, check=True)
     line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT"))
     requests, duration, p50, p95, bad_status, socket_errors = map(int, line.split()[1:])
@@ -109,7 +118,7 @@ def load_wrk(url: str, seconds: float, connections: int) -> dict:
     }
 
 
-def load_python(url: str, seconds: float, connections: int) -> dict:
+def load_python(url: str, seconds: float, connections: int, cookie: str) -> dict:
     parts = urlsplit(url)
     latencies: list[float] = []
     errors = [0]
@@ -122,7 +131,7 @@ def load_python(url: str, seconds: float, connections: int) -> dict:
         while time.monotonic() < stop:
             t0 = time.perf_counter()
             try:
-                conn.request("GET", parts.path)
+                conn.request("GET", parts.path, headers={"Cookie": cookie} if cookie else {})
                 response = conn.getresponse()
                 response.read()
                 bad += response.status >= 400
@@ -162,13 +171,14 @@ def main() -> int:
         client = "wrk" if shutil.which("wrk") else "python"
     load = load_wrk if client == "wrk" else load_python
     targets = pages()
-    queries = {path: count_queries(path) for _name, path in targets}
+    queries = {name: count_queries(path, cookie) for name, path, cookie in targets}
     rows, memory = [], []
     with gunicorn(env, workers=args.workers) as server:
-        for name, path in targets:
+        for name, path, cookie in targets:
             print(f"[{name}] {path} …", file=sys.stderr, flush=True)
-            load(server.url + path, 2, args.connections)  # warm caches and connections
-            rows.append((name, path, load(server.url + path, args.seconds, args.connections)))
+            load(server.url + path, 2, args.connections, cookie)  # warm caches and connections
+            result = load(server.url + path, args.seconds, args.connections, cookie)
+            rows.append((name, path, result))
         memory = [(pid, peak_memory_mib(pid)) for pid in server.worker_pids()]
         master = peak_memory_mib(server.process.pid)
     trivial = rows[0][2]["rps"]
@@ -177,7 +187,7 @@ def main() -> int:
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name, path, r in rows:
-        status, count, size = queries[path]
+        status, count, size = queries[name]
         table.append(
             f"| {name} | `{path}` | **{r['rps']:,.0f}** | {r['rps'] / trivial:.2f} "
             f"| {r['p50']:.1f} ms | {r['p95']:.1f} ms | {r['errors']} "

@@ -20,10 +20,12 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from aidhub.pagecache import version_forget
+
 from . import merkle
 from .models import Evidence, LedgerEntry, LedgerHead, LedgerRef, LedgerTotal, TreeNode
 from .schemas import PayloadError, validate_payload
-from .services import _money_effect, _refs_of, leaf_bytes, utc_timestamp
+from .services import PAGE_VERSION_KEY, _money_effect, _refs_of, leaf_bytes, utc_timestamp
 from .store import DatabaseNodeStore
 from .verify import leaf_hash
 
@@ -144,6 +146,7 @@ def append_chunk(rows: Iterable[Row]) -> list[int]:
 
 def _claim_indexes(count: int) -> int:
     """Move the head on by `count`, holding its lock until commit; return the first index."""
+    version_forget(PAGE_VERSION_KEY)
     if not LedgerHead.objects.filter(pk=1).update(size=F("size") + count):
         # The head row is created by migration; only a flushed test database lacks it.
         LedgerHead.objects.get_or_create(pk=1, defaults={"size": LedgerEntry.objects.count()})

@@ -11,9 +11,11 @@ from django.conf import settings
 from django.db.models import Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
+from aidhub.pagecache import version_cached
+
 from . import merkle
 from .models import Checkpoint, Evidence, LedgerEntry, LedgerHead, LedgerRef, LedgerTotal
-from .services import tree_size
+from .services import PAGE_VERSION_KEY, tree_size
 from .store import DatabaseNodeStore
 
 SCOPES = ("fundraiser", "hub", "place")
@@ -56,11 +58,15 @@ def consistency_proof(old: int, new: int) -> list[bytes]:
 
 
 def version() -> tuple[int, int | None]:
-    """The ledger's size and the size its latest checkpoint covers, in one query: what the
-    public ledger pages show changes only with these (see aidhub.pagecache)."""
-    latest = Checkpoint.objects.order_by("-size").values("size")[:1]
-    head = LedgerHead.objects.filter(pk=1).values_list("size", Subquery(latest)).first()
-    return head or (0, None)
+    """The ledger's size and the size its latest checkpoint covers: what the public ledger
+    pages show changes only with these (see aidhub.pagecache)."""
+
+    def read() -> tuple[int, int | None]:
+        latest = Checkpoint.objects.order_by("-size").values("size")[:1]
+        head = LedgerHead.objects.filter(pk=1).values_list("size", Subquery(latest)).first()
+        return head or (0, None)
+
+    return version_cached(PAGE_VERSION_KEY, read, seconds=2)
 
 
 def latest_checkpoint() -> Checkpoint | None:

@@ -19,6 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aidhub.pagecache import version_forget
 from notifications import services as notifications
 
 from . import keys, merkle
@@ -30,6 +31,8 @@ from .verify import leaf_hash as compute_leaf_hash
 
 logger = logging.getLogger(__name__)
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud on a phone
+# The cache key of queries.version(), which the public ledger pages are keyed by.
+PAGE_VERSION_KEY = "ledger:page-version"
 
 
 def utc_timestamp(moment: datetime) -> str:
@@ -90,6 +93,7 @@ def append(*, kind: str, payload: dict, at: datetime | None = None) -> LedgerEnt
 
 def _claim_next_index() -> int:
     # The conditional UPDATE takes the head row's lock until commit: the next append waits.
+    version_forget(PAGE_VERSION_KEY)
     if not LedgerHead.objects.filter(pk=1).update(size=F("size") + 1):
         # The head row is created by migration; only a flushed test database lacks it.
         LedgerHead.objects.get_or_create(pk=1, defaults={"size": LedgerEntry.objects.count()})
@@ -194,6 +198,7 @@ def checkpoint_sign() -> Checkpoint | None:
     try:
         with transaction.atomic():
             checkpoint = Checkpoint.objects.create(size=size, root_hash=root, note=note)
+            version_forget(PAGE_VERSION_KEY)
             # Mirrors and witnesses hear of every checkpoint (webhook or any channel).
             notifications.notify(
                 event=f"checkpoint:{size}",

@@ -5,15 +5,18 @@ server is a failure, never a silent skip.
 """
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,14 +103,18 @@ def celery_worker_process(_real_services, ledger_transactional_db):
         stop_worker(proc)
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 class PrivateRedis:
     """A redis-server of the test's own, on a free port, that the test may stop and restart
     without disturbing the machine's shared Redis."""
 
     def __init__(self) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = _free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.proc: subprocess.Popen | None = None
 
@@ -162,6 +169,69 @@ def private_redis(_real_services, monkeypatch):
         yield redis
     finally:
         redis.stop()
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of the test's own (initdb in a temporary folder, on a free port),
+    which the test may crash and restart without disturbing the machine's shared one."""
+
+    def __init__(self) -> None:
+        found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+        if not found:
+            pytest.fail("PostgreSQL's server programs are not in /usr/lib/postgresql/*/bin")
+        self.bin = found[-1].parent
+        self.folder = Path(tempfile.mkdtemp(prefix="aidhub-pg-"))
+        self.data = self.folder / "data"
+        self.port = _free_port()
+        self.url = f"postgres://postgres@127.0.0.1:{self.port}/aidhub"
+        if os.geteuid() == 0:
+            shutil.chown(self.folder, "postgres")
+
+    def _run(self, program: str, *args: str) -> None:
+        command = [str(self.bin / program), *args]
+        if os.geteuid() == 0:  # the server refuses to run as root
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=60)
+
+    def start(self) -> None:
+        if not self.data.exists():
+            self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8")
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.folder}"
+        log = str(self.folder / "server.log")
+        self._run("pg_ctl", "-D", str(self.data), "-l", log, "-o", options, "-w", "start")
+
+    def crash(self) -> None:
+        """Stop at once, as a power cut would: no shutdown checkpoint, recovery at the start."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def remove(self) -> None:
+        if (self.data / "postmaster.pid").exists():
+            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@pytest.fixture
+def private_postgres(_real_services, ledger_transactional_db):
+    """This test process (and the workers it starts) use a PostgreSQL cluster of their own,
+    migrated, in place of the shared test database; put back afterwards."""
+    import psycopg
+
+    server = PrivatePostgres()
+    db = connection.settings_dict  # the same dict as settings.DATABASES["default"]
+    saved = dict(db)
+    try:
+        server.start()
+        with psycopg.connect(server.url.replace("/aidhub", "/postgres"), autocommit=True) as conn:
+            conn.execute("CREATE DATABASE aidhub")
+        connection.close()
+        db.update(HOST="127.0.0.1", PORT=str(server.port), NAME="aidhub", USER="postgres")
+        call_command("migrate", verbosity=0)
+        yield server
+    finally:
+        connection.close()
+        db.clear()
+        db.update(saved)
+        server.remove()
 
 
 def _database_url_of_test_db() -> str:
