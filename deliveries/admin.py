@@ -76,7 +76,7 @@ class DeliveryAdmin(HubScopedAdmin):
                     request, f"{delivery.slug}: {' '.join(exc.messages)}", messages.ERROR
                 )
             else:
-                self.message_user(request, format_html(_("{} verified."), delivery.slug))
+                self.message_user(request, format_html(_("{slug} verified."), slug=delivery.slug))
 
 
 @admin.register(ProofOfDelivery)

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from . import services
 from .models import Notification, Subscription
@@ -33,4 +34,10 @@ class NotificationAdmin(admin.ModelAdmin):
             status=Notification.Status.PENDING, attempts=0, next_attempt_at=None
         )
         services.enqueue(ids)
-        self.message_user(request, _("%(n)s queued again.") % {"n": len(ids)})
+        self.message_user(
+            request,
+            ngettext(
+                "%(n)s notification queued again.", "%(n)s notifications queued again.", len(ids)
+            )
+            % {"n": len(ids)},
+        )

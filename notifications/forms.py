@@ -34,7 +34,7 @@ class MySubscribeForm(forms.Form):
         choices=[
             (Scope.REGION, _("A region")),
             (Scope.HUB, _("A hub")),
-            (Scope.URGENCY, _("Requests of at least an urgency")),
+            (Scope.URGENCY, _("Requests of a given urgency or higher")),
             (Scope.FUNDRAISER, _("A fundraiser")),
         ],
     )

@@ -4,14 +4,21 @@ preview. Contexts hold only public facts (no donor, volunteer or recipient is na
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 
 def _link(path: str) -> str:
     return f"{settings.SITE_URL}{path}" if path else ""
 
 
-URGENCY = {1: _lazy("Critical"), 2: _lazy("High"), 3: _lazy("Normal")}
+# One whole sentence per urgency (SupplyRequest.Urgency: 1 critical, 2 high, 3 normal), keyed
+# by the raw value, so that each language can word the subject freely.
+REQUEST_SUBJECT = {
+    1: gettext_lazy("Critical need in %(place)s"),
+    2: gettext_lazy("High need in %(place)s"),
+    3: gettext_lazy("Normal need in %(place)s"),
+}
+REQUEST_SUBJECT_OTHER = gettext_lazy("Need in %(place)s")
 
 
 def localized(context: dict, language: str) -> dict:
@@ -24,14 +31,21 @@ def localized(context: dict, language: str) -> dict:
     return resolved
 
 
+def _count(value) -> int:
+    """A count from a context value (an int, or a number stored as text); 0 if it is neither."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
 def render(kind: str, context: dict, language: str) -> tuple[str, str]:
     """(subject, text) for a notification kind."""
     with translation.override(language):
         c = localized(context, language)
-        if "urgency" in c:
-            c["urgency"] = str(URGENCY.get(c["urgency"], c["urgency"]))
         if kind == "request":
-            subject = _("%(urgency)s need in %(place)s") % c
+            urgency = _count(c.get("urgency"))
+            subject = str(REQUEST_SUBJECT.get(urgency, REQUEST_SUBJECT_OTHER)) % c
             text = _("%(place)s (%(region)s) asks for: %(items)s.") % c
         elif kind == "hub_needs":
             subject = _("%(hub)s: needs changed") % c
@@ -39,9 +53,12 @@ def render(kind: str, context: dict, language: str) -> tuple[str, str]:
         elif kind == "delivery":
             subject = _("Your donation reached %(place)s") % c
             text = (
-                _(
+                ngettext(
+                    "%(people)s person in %(place)s received goods bought by “%(fundraiser)s”. "
+                    "See the proof:",
                     "%(people)s people in %(place)s received goods bought by “%(fundraiser)s”. "
-                    "See the proof:"
+                    "See the proof:",
+                    _count(c.get("people")),
                 )
                 % c
             )
@@ -49,7 +66,14 @@ def render(kind: str, context: dict, language: str) -> tuple[str, str]:
             subject = _("“%(fundraiser)s” reached %(percent)s%%") % c
             text = _("%(raised)s of %(goal)s %(currency)s raised. Thank you.") % c
         elif kind == "checkpoint":
-            subject = _("New ledger checkpoint: %(size)s entries") % c
+            subject = (
+                ngettext(
+                    "New ledger checkpoint: %(size)s entry",
+                    "New ledger checkpoint: %(size)s entries",
+                    _count(c.get("size")),
+                )
+                % c
+            )
             text = c.get("note", "")
         elif kind == "digest":
             subject = _("Daily summary for %(hub)s") % c

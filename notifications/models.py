@@ -28,7 +28,7 @@ class Scope(models.TextChoices):
     FUNDRAISER = "fundraiser", _("A fundraiser")
     HUB = "hub", _("A hub")
     REGION = "region", _("A region")
-    URGENCY = "urgency", _("Requests of at least an urgency")
+    URGENCY = "urgency", _("Requests of a given urgency or higher")
     LEDGER = "ledger", _("Signed ledger checkpoints")
 
 

@@ -322,3 +322,41 @@ def test_the_demo_users_follow_things_and_the_demo_produces_their_messages(media
     assert "Your donation reached Isfana" in subjects
     assert "Critical need in Ak-Sai" in subjects
     assert any("reached 25%" in s for s in subjects)
+
+
+def test_counts_in_messages_take_the_plural_form_of_the_language():
+    from notifications.messages import render
+
+    def delivery(people):
+        context = {"people": people, "place": "Ak-Sai", "fundraiser": "Winter coal"}
+        return render("delivery", context, "ru")[1].splitlines()[0]
+
+    def checkpoint(size):
+        return render("checkpoint", {"size": size}, "ru")[0]
+
+    assert delivery(1) == (
+        "Ak-Sai: вещи, купленные на сбор «Winter coal», получил 1 человек. Подтверждение:"
+    )
+    assert "получили 3 человека." in delivery(3)
+    assert "получили 5 человек." in delivery(5)
+    assert delivery("3") == delivery(3)  # a count kept as text in the context still counts
+    assert checkpoint(1) == "Новая контрольная точка реестра: 1 запись"
+    assert checkpoint(3) == "Новая контрольная точка реестра: 3 записи"
+    assert checkpoint(5) == "Новая контрольная точка реестра: 5 записей"
+    assert checkpoint(21) == "Новая контрольная точка реестра: 21 запись"
+    assert render("checkpoint", {"size": 1}, "en")[0] == "New ledger checkpoint: 1 entry"
+
+
+def test_a_request_subject_is_one_whole_sentence_per_urgency():
+    from notifications.messages import render
+
+    def subject(urgency, language="en"):
+        context = {"urgency": urgency, "place": "Ak-Sai", "region": "Batken", "items": "Flour"}
+        return render("request", context, language)[0]
+
+    assert subject(1) == "Critical need in Ak-Sai"
+    assert subject(2) == "High need in Ak-Sai"
+    assert subject(3) == "Normal need in Ak-Sai"
+    assert subject(9) == "Need in Ak-Sai"
+    assert subject(1, "ru") == "Очень срочно: нужна помощь — Ak-Sai"
+    assert subject(2, "ky") == "Шашылыш: Ak-Sai — жардам керек"
