@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AuditEvent(models.Model):
@@ -11,9 +12,11 @@ class AuditEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     action = models.CharField(_("action"), max_length=60)
-    target = models.CharField(_("what"), max_length=120)
+    target = models.CharField(pgettext_lazy("audit event", "what"), max_length=120)
     detail = models.JSONField(_("detail"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(
+        pgettext_lazy("audit event", "when"), auto_now_add=True, db_index=True
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from donations.models import Expense, Fundraiser
 from hubs.models import QUANTITY, Hub, Item, Place, SupplyRequest
@@ -22,7 +23,7 @@ class Delivery(models.Model):
         DISPATCHED = "dispatched", _("On the way")
         DELIVERED = "delivered", _("Delivered, awaiting verification")
         VERIFIED = "verified", _("Verified")
-        FAILED = "failed", _("Failed")
+        FAILED = "failed", pgettext_lazy("delivery status", "Failed")
         RETURNED = "returned", _("Returned")
 
     slug = models.SlugField(_("public id"), unique=True)

@@ -1,5 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import Channel, Scope
 
@@ -12,7 +13,10 @@ class PublicSubscribeForm(forms.Form):
     )
     ref = forms.SlugField(widget=forms.HiddenInput, required=False)
     channel = forms.ChoiceField(
-        label=_("How"), choices=Channel.choices, initial=Channel.EMAIL, widget=forms.RadioSelect
+        label=pgettext_lazy("notification channel", "How"),
+        choices=Channel.choices,
+        initial=Channel.EMAIL,
+        widget=forms.RadioSelect,
     )
     address = forms.CharField(
         label=_("E-mail address or webhook URL"),
@@ -30,7 +34,7 @@ class PublicSubscribeForm(forms.Form):
 
 class MySubscribeForm(forms.Form):
     scope = forms.ChoiceField(
-        label=_("About"),
+        label=pgettext_lazy("subscription topic", "About"),
         choices=[
             (Scope.REGION, _("A region")),
             (Scope.HUB, _("A hub")),
@@ -39,7 +43,7 @@ class MySubscribeForm(forms.Form):
         ],
     )
     ref = forms.CharField(
-        label=_("Which"),
+        label=pgettext_lazy("subscription topic", "Which"),
         max_length=64,
         help_text=_(
             "The public id shown in the page address, e.g. batken; for urgency 1 "
@@ -47,5 +51,6 @@ class MySubscribeForm(forms.Form):
         ),
     )
     channel = forms.ChoiceField(
-        label=_("How"), choices=[(Channel.EMAIL, _("E-mail")), (Channel.TELEGRAM, _("Telegram"))]
+        label=pgettext_lazy("notification channel", "How"),
+        choices=[(Channel.EMAIL, _("E-mail")), (Channel.TELEGRAM, _("Telegram"))],
     )

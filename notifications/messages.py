@@ -20,6 +20,26 @@ REQUEST_SUBJECT = {
 }
 REQUEST_SUBJECT_OTHER = gettext_lazy("Need in %(place)s")
 
+# The confirmation e-mail: one whole sentence per subject of a subscription (Scope), keyed by the
+# raw scope, with the subject's own name (a fundraiser's title, a hub's or region's name) or the
+# translated urgency slotted in, never an English label or a raw public id.
+CONFIRM_TEXT = {
+    "fundraiser": gettext_lazy(
+        "Open this link to start receiving updates about the fundraiser “%(label)s”:"
+    ),
+    "hub": gettext_lazy("Open this link to start receiving updates about the hub “%(label)s”:"),
+    "region": gettext_lazy(
+        "Open this link to start receiving updates about requests in the region %(label)s:"
+    ),
+    "urgency": gettext_lazy(
+        "Open this link to start receiving updates about requests of urgency “%(label)s” or higher:"
+    ),
+    "ledger": gettext_lazy(
+        "Open this link to start receiving updates about new signed ledger checkpoints:"
+    ),
+}
+CONFIRM_TEXT_OTHER = gettext_lazy("Open this link to confirm your subscription:")
+
 
 def localized(context: dict, language: str) -> dict:
     """Values given per language ({"en": …, "ru": …}) resolved to the subscriber's one."""
@@ -80,11 +100,29 @@ def render(kind: str, context: dict, language: str) -> tuple[str, str]:
             text = "\n".join(_digest_lines(c)) or _("Nothing needs your attention today.")
         elif kind == "confirm":
             subject = _("Confirm your AidHub subscription")
-            text = _("Open this link to start receiving updates about %(about)s:") % c
+            text = _confirm_text(c)
         else:
             subject, text = kind, ""
         link = _link(c.get("path", ""))
         return subject, f"{text}\n{link}".strip()
+
+
+def _confirm_text(c: dict) -> str:
+    """The confirmation sentence for the subscription's scope, in the active language. A scope
+    it does not know, or a subject without a name, gets the plain sentence."""
+    scope = c.get("scope", "")
+    if scope == "ledger":
+        return str(CONFIRM_TEXT[scope])  # names no subject
+    if scope == "urgency":
+        from hubs.models import SupplyRequest
+
+        urgency = _count(c.get("ref"))
+        label = SupplyRequest.Urgency(urgency).label if urgency in SupplyRequest.Urgency else ""
+    else:
+        label = c.get("label") or ""
+    if scope not in CONFIRM_TEXT or not label:
+        return str(CONFIRM_TEXT_OTHER)
+    return str(CONFIRM_TEXT[scope]) % {"label": label}
 
 
 def _digest_lines(c: dict) -> list[str]:

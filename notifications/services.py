@@ -13,6 +13,7 @@ import random
 from collections.abc import Iterable
 from datetime import timedelta
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -87,11 +88,32 @@ def subscription_create(
             address=address,
             language=subscription.language,
             context={
-                "about": str(subscription),
+                # Raw facts; the sentence is worded when sent, in the subscriber's language.
+                "scope": scope,
+                "ref": ref,
+                "label": _scope_label(scope, ref),
                 "path": reverse("notifications:confirm", args=[subscription.token]),
             },
         )
     return subscription
+
+
+# The name a subscriber knows each subject by: (model, field) looked up by the public id (slug).
+SCOPE_LABEL_FIELDS = {
+    Scope.FUNDRAISER: ("donations.Fundraiser", "title"),
+    Scope.HUB: ("hubs.Hub", "name"),
+    Scope.REGION: ("hubs.Region", "name"),
+}
+
+
+def _scope_label(scope: str, ref: str) -> str:
+    """A fundraiser's title, a hub's or a region's name for a subscription's ref; the ref itself
+    if nothing has that public id; "" for scopes whose ref is not a name (urgency, ledger)."""
+    if scope not in SCOPE_LABEL_FIELDS or not ref:
+        return ""
+    model_name, field = SCOPE_LABEL_FIELDS[scope]
+    model = apps.get_model(model_name)
+    return model.objects.filter(slug=ref).values_list(field, flat=True).first() or ref
 
 
 def subscription_confirm(*, token: str) -> Subscription | None:

@@ -73,6 +73,31 @@ def test_donor_subscribes_by_email_with_double_opt_in_and_one_click_unsubscribe(
     assert not Subscription.objects.filter(pk=subscription.pk).exists()
 
 
+def test_confirm_mail_is_worded_in_the_subscribers_language_with_the_fundraisers_title(
+    fundraiser, run_on_commit
+):
+    # Asked for in English, but the subscription is a Russian speaker's: the sentence is chosen
+    # by scope and worded when sent, with the fundraiser's own title in it.
+    subscription = run_on_commit(
+        services.subscription_create,
+        channel="email",
+        scope="fundraiser",
+        ref=fundraiser.slug,
+        language="ru",
+        address="donor@example.org",
+    )
+    assert not subscription.is_active
+    (message,) = mail.outbox
+    assert message.subject == "Подтвердите подписку на AidHub"
+    assert "Чтобы получать новости о сборе «Almaty for Batken», откройте эту ссылку:" in (
+        message.body
+    )
+    assert f"/notifications/confirm/{subscription.token}/" in message.body
+    for english in ("A fundraiser", "fundraiser", "E-mail", "updates about"):
+        assert english not in message.body
+    assert fundraiser.slug not in message.body  # no raw public id either
+
+
 def test_each_milestone_is_told_once(fundraiser, run_on_commit):
     Subscription.objects.create(
         channel="email",
