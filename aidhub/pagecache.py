@@ -70,7 +70,7 @@ def _shared(request: HttpRequest) -> bool:
 def public_page(version: Callable[[], object], *, timeout: int = 60) -> Callable[[View], View]:
     """Serve the view's page whole from the cache to visitors without a session, keyed by
     `version()` (anything that changes when the page's content does), the language and the URL.
-    The page gets an ETag, so a phone that has it already is answered with an empty 304."""
+    The page gets an ETag of its bytes, so a phone that has it already gets an empty 304."""
 
     def decorator(view: View) -> View:
         @wraps(view)
@@ -78,27 +78,19 @@ def public_page(version: Callable[[], object], *, timeout: int = 60) -> Callable
             if not _shared(request):
                 return view(request, *args, **kwargs)
             what = f"{version()}|{get_language()}|{request.get_host()}{request.get_full_path()}"
-            digest = blake2b(what.encode(), digest_size=16).hexdigest()
-            key = f"page:{view.__module__}.{view.__name__}:{digest}"
-            etag = f'"{digest}"'
-            unchanged = get_conditional_response(request, etag=etag)
-            if unchanged is not None:
-                return _shared_headers(unchanged, etag)
+            key = f"page:{view.__module__}.{view.__name__}:{blake2b(what.encode()).hexdigest()}"
             response = _quietly(cache.get, key)
             if response is None:
                 response = view(request, *args, **kwargs)
                 if response.status_code != 200 or response.streaming or response.cookies:
                     return response
+                # Of the bytes, not of the key: a new release's page is never answered with 304.
+                response["ETag"] = f'"{blake2b(response.content, digest_size=16).hexdigest()}"'
+                # The language may come from a cookie: a shared cache must not give it to others.
+                patch_vary_headers(response, ["Cookie"])
                 _quietly(cache.set, key, response, timeout)
-            return _shared_headers(response, etag)
+            return get_conditional_response(request, etag=response["ETag"], response=response)
 
         return wrapped
 
     return decorator
-
-
-def _shared_headers(response: HttpResponse, etag: str) -> HttpResponse:
-    response["ETag"] = etag
-    # The language may come from a cookie: a shared cache must not hand this page to others.
-    patch_vary_headers(response, ["Cookie"])
-    return response

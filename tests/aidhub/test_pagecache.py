@@ -4,6 +4,7 @@ import pytest
 from django.contrib.messages import constants
 from django.contrib.messages.storage.base import Message
 from django.contrib.messages.storage.cookie import CookieStorage
+from django.core.cache import cache
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
@@ -74,6 +75,20 @@ def test_a_phone_that_has_the_page_gets_an_empty_304_until_the_ledger_grows(clie
     services.append(kind="donation", payload=donation(amount="77.00"))
     grown = client.get("/ledger/", headers={"if-none-match": first["ETag"]})
     assert grown.status_code == 200 and grown["ETag"] != first["ETag"]
+
+
+def test_the_etag_is_of_the_bytes_so_a_new_release_is_never_answered_with_304(rf):
+    body = ["the old template"]
+
+    @public_page(lambda: "the same ledger")
+    def page(request):
+        return HttpResponse(body[0])
+
+    first = page(rf.get("/page/"))
+    cache.clear()  # a deploy: the cached copy expires, the template is new
+    body[0] = "the new template"
+    again = page(rf.get("/page/", headers={"if-none-match": first["ETag"]}))
+    assert (again.status_code, again.content) == (200, b"the new template")
 
 
 def test_a_page_that_sets_a_cookie_or_fails_is_never_stored(rf):
