@@ -81,6 +81,8 @@ def subscription_create(
         confirmed_at=timezone.now() if channel == Channel.WEBHOOK or own_email else None,
     )
     if channel == Channel.EMAIL and not subscription.confirmed_at:
+        # A name, not an urgency label: that one is translated when sent (messages.py).
+        name = subject_names([subscription]).get((scope, ref), "")
         _queue(
             event=f"confirm:{subscription.pk}",
             kind="confirm",
@@ -91,7 +93,7 @@ def subscription_create(
                 # Raw facts; the sentence is worded when sent, in the subscriber's language.
                 "scope": scope,
                 "ref": ref,
-                "label": _scope_label(scope, ref),
+                "label": name if scope in SCOPE_LABEL_FIELDS else "",
                 "path": reverse("notifications:confirm", args=[subscription.token]),
             },
         )
@@ -106,14 +108,27 @@ SCOPE_LABEL_FIELDS = {
 }
 
 
-def _scope_label(scope: str, ref: str) -> str:
-    """A fundraiser's title, a hub's or a region's name for a subscription's ref; the ref itself
-    if nothing has that public id; "" for scopes whose ref is not a name (urgency, ledger)."""
-    if scope not in SCOPE_LABEL_FIELDS or not ref:
-        return ""
-    model_name, field = SCOPE_LABEL_FIELDS[scope]
-    model = apps.get_model(model_name)
-    return model.objects.filter(slug=ref).values_list(field, flat=True).first() or ref
+def subject_names(subscriptions: Iterable[Subscription]) -> dict[tuple[str, str], str]:
+    """{(scope, ref): what subscribers call it}: a fundraiser's title, a hub's or a region's
+    name (the ref itself if nothing has that public id), an urgency's label in the active
+    language. Scopes without a subject of their own (the ledger) are left out. One query per
+    kind of subject, however many subscriptions."""
+    from hubs.models import SupplyRequest
+
+    wanted: dict[str, set[str]] = {}
+    for subscription in subscriptions:
+        wanted.setdefault(subscription.scope, set()).add(subscription.ref)
+    names: dict[tuple[str, str], str] = {}
+    for scope, refs in wanted.items():
+        if scope in SCOPE_LABEL_FIELDS:
+            model_name, field = SCOPE_LABEL_FIELDS[scope]
+            found = apps.get_model(model_name).objects.filter(slug__in=refs)
+            known = dict(found.values_list("slug", field))
+            names.update({(scope, ref): known.get(ref, ref) for ref in refs if ref})
+        elif scope == Scope.URGENCY:
+            urgencies = {str(value): str(label) for value, label in SupplyRequest.Urgency.choices}
+            names.update({(scope, ref): urgencies.get(ref, ref) for ref in refs})
+    return names
 
 
 def subscription_confirm(*, token: str) -> Subscription | None:

@@ -52,7 +52,10 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         services.subscription_confirm(token=token)
         subscription.refresh_from_db()
-    return render(request, "notifications/confirm.html", {"subscription": subscription})
+    subject = services.subject_names([subscription]).get((subscription.scope, subscription.ref))
+    return render(
+        request, "notifications/confirm.html", {"subscription": subscription, "subject": subject}
+    )
 
 
 @csrf_exempt  # the token in the URL is the authority; mail clients post one-click unsubscribes
@@ -101,7 +104,10 @@ def mine(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Subscribed."))
             return redirect("notifications:mine")
-    subscriptions = Subscription.objects.filter(user=request.user).order_by("scope", "ref")
+    subscriptions = list(Subscription.objects.filter(user=request.user).order_by("scope", "ref"))
+    names = services.subject_names(subscriptions)
+    for subscription in subscriptions:
+        subscription.subject = names.get((subscription.scope, subscription.ref), "")
     return render(
         request,
         "notifications/mine.html",

@@ -6,7 +6,9 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from donations import services as donations
@@ -385,3 +387,31 @@ def test_a_request_subject_is_one_whole_sentence_per_urgency():
     assert subject(9) == "Need in Ak-Sai"
     assert subject(1, "ru") == "Очень срочно: нужна помощь — Ak-Sai"
     assert subject(2, "ky") == "Шашылыш: Ak-Sai — жардам керек"
+
+
+def test_pages_name_what_is_followed_in_constant_queries(client, fundraiser, volunteer):
+    hub = HubFactory(name="Sports Palace")
+
+    def follow(scope, ref):
+        return Subscription.objects.create(
+            channel="telegram", scope=scope, ref=ref, user=volunteer, language="en"
+        )
+
+    for scope, ref in [("fundraiser", fundraiser.slug), ("hub", hub.slug), ("urgency", "1")]:
+        follow(scope, ref)
+    client.force_login(volunteer)
+    with CaptureQueriesContext(connection) as few:
+        page = client.get("/notifications/")
+    for shown in ["A fundraiser: Almaty for Batken", "A hub: Sports Palace", ": Critical"]:
+        assert shown in page.text
+    assert f": {fundraiser.slug}" not in page.text
+    follow("hub", HubFactory(name="Kara-Suu").slug)
+    follow("fundraiser", "closed-long-ago")  # nothing has that slug now: the slug is shown
+    with CaptureQueriesContext(connection) as many:
+        page = client.get("/notifications/")
+    assert "A hub: Kara-Suu" in page.text and ": closed-long-ago" in page.text
+    assert len(many) == len(few)
+
+    subscription = follow("fundraiser", fundraiser.slug)
+    confirm = client.get(f"/notifications/confirm/{subscription.token}/")
+    assert "A fundraiser: Almaty for Batken" in confirm.text
