@@ -24,11 +24,13 @@ self.addEventListener("install", function (event) {
   event.waitUntil(
     caches.open(SHELL_CACHE)
       .then(function (cache) { return cache.addAll(SHELL); })
-      .then(function () { return cacheMine(); })
       .then(function () { return self.skipWaiting(); })
   );
 });
 
+// A new release drops the old shell, so the pages kept under it (which name its hashed CSS and
+// scripts) are fetched again, and pages of deliveries no longer assigned are let go. Offline,
+// nothing is dropped: an old page is better than none.
 self.addEventListener("activate", function (event) {
   event.waitUntil(
     caches.keys()
@@ -37,6 +39,8 @@ self.addEventListener("activate", function (event) {
           return name.indexOf("aidhub-shell-") === 0 && name !== SHELL_CACHE;
         }).map(function (name) { return caches.delete(name); }));
       })
+      .then(function () { return cacheMine(); })
+      .then(function (kept) { if (kept) return keepOnly(kept); })
       .then(function () { return self.clients.claim(); })
   );
 });
@@ -54,18 +58,31 @@ function assignedPages(html) {
   return urls;
 }
 
+// Keeps "my deliveries" and the pages it lists; resolves with their paths, or with null when
+// the list could not be fetched (no connection, logged out).
 function cacheMine() {
   return fetch(MINE, { credentials: "same-origin" })
     .then(function (response) {
-      if (!Q.cacheable(response)) return;
-      return Promise.all([
-        caches.open(Q.PAGES_CACHE).then(function (cache) {
-          return cache.put(MINE, response.clone());
-        }),
-        response.text().then(function (html) { return Q.cachePages(assignedPages(html)); }),
-      ]);
+      if (!Q.cacheable(response)) return null;
+      return response.clone().text().then(function (html) {
+        var pages = assignedPages(html);
+        return Promise.all([
+          caches.open(Q.PAGES_CACHE).then(function (cache) { return cache.put(MINE, response); }),
+          Q.cachePages(pages),
+        ]).then(function () { return [MINE].concat(pages); });
+      });
     })
-    .catch(function () {});
+    .catch(function () { return null; });
+}
+
+function keepOnly(paths) {
+  return caches.open(Q.PAGES_CACHE).then(function (cache) {
+    return cache.keys().then(function (requests) {
+      return Promise.all(requests.filter(function (request) {
+        return paths.indexOf(new URL(request.url).pathname) === -1;
+      }).map(function (request) { return cache.delete(request); }));
+    });
+  });
 }
 
 function fromPhone(url) {

@@ -194,3 +194,52 @@ def test_background_sync_sends_a_report_after_its_tab_was_closed(new_page, shots
     wait_until(watcher, f"async () => (await ({QUEUE_LENGTH})()) === 0", timeout=120)
     proof = ProofOfDelivery.objects.get(delivery=delivery)
     assert (proof.people, proof.photos.count()) == (23, 1)
+
+
+CACHES_NOW = """async () => {
+  const pages = await caches.open("aidhub-pages");
+  return {
+    names: await caches.keys(),
+    pages: (await pages.keys()).map(r => new URL(r.url).pathname),
+  };
+}"""
+
+
+def test_a_new_release_keeps_the_pages_anew_and_lets_go_of_the_rest(new_page, monkeypatch):
+    import aidhub.pwa
+
+    delivery = Delivery.objects.get(place__slug="samarkandyk")
+    page = new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+    log_in(page, "volunteer")
+    page.goto("/deliveries/")
+    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller")
+    before = wait_until(
+        page,
+        f"async () => {{ const now = await ({CACHES_NOW})();"
+        f" return now.pages.includes('{delivery.get_absolute_url()}report/') && now; }}",
+        timeout=30,
+    )
+    [old_shell] = [name for name in before["names"] if name.startswith("aidhub-shell-")]
+    # A page kept from a delivery that is no longer this volunteer's.
+    page.evaluate(
+        """async () => (await caches.open("aidhub-pages"))
+        .put("/deliveries/given-to-someone-else/", new Response("<p>old</p>"))"""
+    )
+
+    # The next release: another shell (new hashed CSS and scripts), so another worker.
+    release = aidhub.pwa._render_worker().replace(
+        'SHELL_CACHE = "aidhub-shell-', 'SHELL_CACHE = "aidhub-shell-next-'
+    )
+    assert release != aidhub.pwa._render_worker()
+    monkeypatch.setattr(aidhub.pwa, "_cached_worker", lambda: release)
+    page.evaluate("async () => (await navigator.serviceWorker.getRegistration()).update()")
+
+    after = wait_until(
+        page,
+        f"async () => {{ const now = await ({CACHES_NOW})();"
+        f" return !now.names.includes('{old_shell}')"
+        " && !now.pages.includes('/deliveries/given-to-someone-else/') && now; }",
+        timeout=30,
+    )
+    assert any(name.startswith("aidhub-shell-next-") for name in after["names"])
+    assert {"/deliveries/", delivery.get_absolute_url()} <= set(after["pages"])
