@@ -195,16 +195,27 @@
     return response.ok && !response.redirected && response.type === "basic";
   }
 
+  // Keeps one page for offline use, without its flash messages ("It is yours…"): opened later
+  // from the phone, the page must not say again what happened when it was fetched.
+  function keep(url, response) {
+    return response.text().then(function (html) {
+      var page = html.replace(/<!--flash-->[\s\S]*?<!--\/flash-->/g, "");
+      var headers = new Headers(response.headers);
+      headers.delete("Content-Length"); // the page is shorter now
+      return caches.open(PAGES_CACHE).then(function (cache) {
+        return cache.put(url, new Response(page, { status: response.status, headers: headers }));
+      });
+    });
+  }
+
   // Keeps these pages for offline use (only real pages: never a redirect to the login page).
   function cachePages(urls) {
     if (typeof caches === "undefined") return Promise.resolve();
-    return caches.open(PAGES_CACHE).then(function (cache) {
-      return Promise.all(urls.map(function (url) {
-        return fetch(url, { credentials: "same-origin" }).then(function (response) {
-          if (cacheable(response)) return cache.put(url, response);
-        }).catch(function () {});
-      }));
-    });
+    return Promise.all(urls.map(function (url) {
+      return fetch(url, { credentials: "same-origin" }).then(function (response) {
+        if (cacheable(response)) return keep(url, response);
+      }).catch(function () {});
+    }));
   }
 
   scope.AidHubQueue = {
@@ -216,5 +227,6 @@
     drain: drain,
     cacheable: cacheable,
     cachePages: cachePages,
+    keep: keep,
   };
 })(self);

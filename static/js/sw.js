@@ -66,10 +66,9 @@ function cacheMine() {
       if (!Q.cacheable(response)) return null;
       return response.clone().text().then(function (html) {
         var pages = assignedPages(html);
-        return Promise.all([
-          caches.open(Q.PAGES_CACHE).then(function (cache) { return cache.put(MINE, response); }),
-          Q.cachePages(pages),
-        ]).then(function () { return [MINE].concat(pages); });
+        return Promise.all([Q.keep(MINE, response), Q.cachePages(pages)]).then(function () {
+          return [MINE].concat(pages);
+        });
       });
     })
     .catch(function () { return null; });
@@ -94,8 +93,7 @@ function fromPhone(url) {
 function networkFirst(request, url) {
   var network = fetch(request).then(function (response) {
     if (Q.cacheable(response)) {
-      var copy = response.clone();
-      caches.open(Q.PAGES_CACHE).then(function (cache) { return cache.put(url, copy); });
+      Q.keep(url, response.clone());
       if (url === MINE) {
         response.clone().text().then(function (html) { Q.cachePages(assignedPages(html)); });
       }

@@ -243,3 +243,32 @@ def test_a_new_release_keeps_the_pages_anew_and_lets_go_of_the_rest(new_page, mo
     )
     assert any(name.startswith("aidhub-shell-next-") for name in after["names"])
     assert {"/deliveries/", delivery.get_absolute_url()} <= set(after["pages"])
+
+
+def test_a_page_opened_offline_does_not_say_its_flash_message_again(new_page):
+    delivery = Delivery.objects.get(place__slug="ak-sai")
+    url = delivery.get_absolute_url()
+    page = new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+    log_in(page, "volunteer")
+    page.goto("/deliveries/")
+    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller")
+    page.goto(url)
+    page.click("text=I will take it")
+    page.wait_for_url(f"**{url}")
+    assert "It is yours" in page.inner_text("main")
+
+    # The phone keeps the page as it is now (claimed), without the message.
+    kept = wait_until(
+        page,
+        f"""async () => {{
+          const found = await (await caches.open("aidhub-pages")).match("{url}");
+          const html = found && await found.text();
+          return html && html.includes("The car is leaving now") && html;
+        }}""",
+        timeout=30,
+    )
+    assert "It is yours" not in kept
+    page.context.set_offline(True)
+    page.goto(url)
+    main = page.inner_text("main")
+    assert "The car is leaving now" in main and "It is yours" not in main
