@@ -32,21 +32,28 @@ def refuse_unsafe_database(url: str) -> None:
         sys.exit(f"refusing to benchmark in database {name!r}; name a bench database")
 
 
-def signing_key() -> str:
-    """A fixed, public signer key for bench databases only (never for a real log)."""
+def signing_key(
+    name: str = ORIGIN,
+    seed_text: bytes = b"aidhub scale benchmark key: public, never for a real log",
+) -> str:
+    """A fixed, public signer key for bench databases only (never for a real log). Fixed, not
+    made per run, so a checkpoint an earlier run signed in the same database still verifies."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+    from ledger.note import parse_private_key_text
     from ledger.verify import ALG_ED25519, key_id
 
-    seed = hashlib.sha256(b"aidhub scale benchmark key: public, never for a real log").digest()
+    seed = hashlib.sha256(seed_text).digest()
     public = (
         Ed25519PrivateKey.from_private_bytes(seed)
         .public_key()
         .public_bytes(Encoding.Raw, PublicFormat.Raw)
     )
     encoded = base64.b64encode(bytes([ALG_ED25519]) + seed).decode()
-    return f"PRIVATE+KEY+{ORIGIN}+{key_id(ORIGIN, public).hex()}+{encoded}"
+    text = f"PRIVATE+KEY+{name}+{key_id(name, public).hex()}+{encoded}"
+    parse_private_key_text(text)  # the project's own parser accepts it
+    return text
 
 
 def bench_environment(url: str, *, redis_url: str = "") -> dict[str, str]:
@@ -157,7 +164,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
 
 
-def machine_header(title: str) -> list[str]:
+def machine_header(title: str, *, postgres_settings: tuple[str, ...] = ()) -> list[str]:
     from django.db import connection
 
     cpu = "unknown"
@@ -173,6 +180,10 @@ def machine_header(title: str) -> list[str]:
     with connection.cursor() as cur:
         cur.execute("SHOW server_version")
         pg = cur.fetchone()[0]
+        shown = []
+        for name in postgres_settings:
+            cur.execute(f"SHOW {name}")  # names from this file, never from input
+            shown.append(f"{name} {cur.fetchone()[0]}")
         cur.execute("SELECT size FROM ledger_ledgerhead WHERE id = 1")
         row = cur.fetchone()
     size = row[0] if row else 0
@@ -180,7 +191,18 @@ def machine_header(title: str) -> list[str]:
         f"# {title}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "",
         f"- machine: {platform.platform()}; CPU: {cpu}; cores: {os.cpu_count()}; RAM: {memory}",
-        f"- Python {platform.python_version()}; PostgreSQL {pg} on 127.0.0.1; Django DEBUG off;"
+        f"- Python {platform.python_version()}; PostgreSQL {pg} on 127.0.0.1"
+        f"{' (' + ', '.join(shown) + ')' if shown else ''}; Django DEBUG off;"
         f" ledger size {size:,} entries",
         f"- command: `.venv/bin/python bench/{Path(sys.argv[0]).name} {' '.join(sys.argv[1:])}`",
     ]
+
+
+def write_report(folder: Path, name: str, text: str) -> Path:
+    """Print a report and keep it as bench/results/<date>-<name>.md; return its path."""
+    print(text)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{datetime.now(UTC):%Y-%m-%d}-{name}.md"
+    path.write_text(text, encoding="utf-8")
+    print(f"report written to {path}", file=sys.stderr)
+    return path

@@ -26,15 +26,12 @@ database is the only one touched: never `test`, never the project's SQLite file.
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
 import hashlib
 import os
-import platform
 import random
 import re
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -55,6 +52,15 @@ ROOT = Path(__file__).resolve().parent.parent
 # "ledger": put the project folder there instead, so `import ledger` finds the app.
 if sys.path and Path(sys.path[0] or ".").resolve() == ROOT / "bench":
     sys.path[0] = str(ROOT)
+
+from bench.common import (  # noqa: E402
+    free_port,
+    machine_header,
+    percentile,
+    signing_key,
+    write_report,
+)
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/aidhub_bench"
 BENCH_ORIGIN = "bench.aidhub/ledger"
 # Variants of a donation: realistic spread of fundraisers, channels and currencies, and the
@@ -105,31 +111,6 @@ def ensure_database(url: str) -> bool:
     return not exists
 
 
-def bench_signing_key(name: str) -> str:
-    """A fixed, public signer key for the bench database only.
-
-    Fixed rather than generated per run, so a checkpoint signed by an earlier run on the same
-    bench database still verifies with today's key; the format is checked by the project's own
-    parser, so a change there fails loudly here.
-    """
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
-    from ledger.note import parse_private_key_text
-    from ledger.verify import ALG_ED25519, key_id
-
-    seed = hashlib.sha256(b"aidhub ledger benchmark key: public, never for a real log").digest()
-    public = (
-        Ed25519PrivateKey.from_private_bytes(seed)
-        .public_key()
-        .public_bytes(Encoding.Raw, PublicFormat.Raw)
-    )
-    encoded = base64.b64encode(bytes([ALG_ED25519]) + seed).decode()
-    text = f"PRIVATE+KEY+{name}+{key_id(name, public).hex()}+{encoded}"
-    parse_private_key_text(text)
-    return text
-
-
 def configure_django(url: str) -> None:
     """Point settings at the bench database before Django starts; production-like options."""
     if str(ROOT) not in sys.path:
@@ -147,7 +128,9 @@ def configure_django(url: str) -> None:
     os.environ["LEDGER_ORIGIN"] = BENCH_ORIGIN
     os.environ["LEDGER_KEY_NAME"] = BENCH_ORIGIN
     os.environ.pop("LEDGER_SIGNING_KEY_FILE", None)
-    os.environ["LEDGER_SIGNING_KEY"] = bench_signing_key(BENCH_ORIGIN)
+    os.environ["LEDGER_SIGNING_KEY"] = signing_key(
+        BENCH_ORIGIN, b"aidhub ledger benchmark key: public, never for a real log"
+    )
 
     import django
     from django.core.management import call_command
@@ -165,11 +148,6 @@ def progress(message: str) -> None:
 
 def ms(ns: int | float) -> float:
     return ns / 1e6
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 @dataclass
@@ -451,12 +429,6 @@ def bench_verifier(size: int) -> list[str]:
     ]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def wait_until_up(server: subprocess.Popen, url: str, seconds: float = 60) -> bool:
     """Poll `url` until it answers 200; False if the server died or the time ran out."""
     deadline = time.monotonic() + seconds
@@ -605,33 +577,6 @@ def bench_all_appends(count: int, seed: int) -> list[str]:
 # --------------------------------------------------------------------------- report
 
 
-def machine_header() -> list[str]:
-    from django.db import connection
-
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    with connection.cursor() as cur:
-        cur.execute("SHOW server_version")
-        pg = cur.fetchone()[0]
-        cur.execute("SHOW synchronous_commit")
-        sync = cur.fetchone()[0]
-        cur.execute("SHOW shared_buffers")
-        buffers = cur.fetchone()[0]
-    return [
-        f"# Ledger benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-        "",
-        f"- machine: {platform.platform()}; CPU: {cpu}; cores: {os.cpu_count()}",
-        f"- Python {platform.python_version()}; PostgreSQL {pg} on 127.0.0.1 (synchronous_commit"
-        f" {sync}, shared_buffers {buffers}); Django DEBUG off, CONN_MAX_AGE on",
-    ]
-
-
 def main() -> int:
     args = parse_args()
     overall = time.perf_counter()
@@ -666,12 +611,13 @@ def main() -> int:
     if args.appends > 0:
         phase("Appends", lambda: bench_all_appends(args.appends, args.seed))
 
-    header = machine_header()
-    header += [
+    header = machine_header(
+        "Ledger benchmark", postgres_settings=("synchronous_commit", "shared_buffers")
+    )
+    header.append(
         f"- bench database `{urlsplit(args.database_url).path.lstrip('/')}`"
-        f"{' (created by this run)' if created else ''}; command: "
-        f"`.venv/bin/python bench/{Path(__file__).name} {' '.join(sys.argv[1:])}`".rstrip(),
-    ]
+        f"{' (created by this run)' if created else ''}"
+    )
     report.add(
         "Phases",
         [
@@ -681,12 +627,7 @@ def main() -> int:
             f"| whole run | {time.perf_counter() - overall:.1f} s |",
         ],
     )
-    text = report.markdown(header)
-    print(text)
-    args.results.mkdir(parents=True, exist_ok=True)
-    path = args.results / f"{datetime.now(UTC):%Y-%m-%d}-ledger.md"
-    path.write_text(text, encoding="utf-8")
-    progress(f"report written to {path}")
+    write_report(args.results, "ledger", report.markdown(header))
     return 0
 
 

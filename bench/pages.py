@@ -24,7 +24,6 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -40,6 +39,7 @@ from bench.common import (  # noqa: E402
     percentile,
     refuse_unsafe_database,
     setup_django,
+    write_report,
 )
 
 WRK_SCRIPT = """
@@ -210,12 +210,7 @@ def main() -> int:
         + ", ".join(f"worker {pid}: **{mib:.0f} MiB**" for pid, mib in memory if mib)
         + (f"; gunicorn master: {master:.0f} MiB" if master else ""),
     ]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    args.results.mkdir(parents=True, exist_ok=True)
-    path = args.results / f"{datetime.now(UTC):%Y-%m-%d}-pages.md"
-    path.write_text(text, encoding="utf-8")
-    print(f"report written to {path}", file=sys.stderr)
+    write_report(args.results, "pages", "\n".join(lines) + "\n")
     return 0
 
 

@@ -31,7 +31,6 @@ import tempfile
 import threading
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -48,6 +47,7 @@ from bench.common import (  # noqa: E402
     percentile,
     refuse_unsafe_database,
     setup_django,
+    write_report,
 )
 
 CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -332,15 +332,12 @@ def main() -> int:
         + ", ".join(f"Celery worker {p}: **{m:.0f} MiB**" for p, m in celery if m),
     ]
     text = "\n".join(lines) + "\n"
-    print(text)
     if not accepted:
+        print(text)
         # Not a slow result but a broken run: keep the last good report.
         print(f"no report was accepted; see {server.log}", file=sys.stderr)
         return 1
-    args.results.mkdir(parents=True, exist_ok=True)
-    path = args.results / f"{datetime.now(UTC):%Y-%m-%d}-reports.md"
-    path.write_text(text, encoding="utf-8")
-    print(f"report written to {path}", file=sys.stderr)
+    write_report(args.results, "reports", text)
     return 0
 
 
