@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from aidhub.pagecache import public_page
-from ledger import services
+from ledger import bulk, services
 from tests.ledger import scenario
 from tests.ledger.factories import donation
 
@@ -42,6 +42,12 @@ def test_a_new_entry_or_checkpoint_shows_at_once(client, ledger):
     assert "covers 10 entries" not in client.get("/ledger/").text
     services.checkpoint_sign()
     assert "covers 10 entries" in client.get("/ledger/").text
+
+
+def test_entries_appended_in_bulk_show_at_once(client, ledger):
+    client.get("/ledger/")
+    bulk.append_chunk([("donation", donation(amount="88.00"), None)])
+    assert "88.00 KZT" in client.get("/ledger/").text
 
 
 def test_every_language_and_address_has_its_own_copy(client, ledger):
