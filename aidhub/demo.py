@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from aidhub import clock
 from aidhub.uploads import CleanFile
 from deliveries import services as delivery_services
 from donations import services as donation_services
@@ -335,17 +336,21 @@ def seed_story() -> None:
     palace = hubs["sports-palace"]
 
     fundraiser = seed_fundraiser()
-    today = timezone.localdate()
-    for code, value in DEMO_RATES.items():
-        ExchangeRate.objects.get_or_create(
-            date=today,
-            base=code,
-            quote="KGS",
-            source=ExchangeRate.Source.NBKR,
-            defaults={"rate": Decimal(value)},
-        )
-    organiser = users.get(username="organizer")
+    # The story happened six hours ago: that can be yesterday locally, so the official rates
+    # are seeded for every local day from then to today.
     at = timezone.now() - timedelta(hours=6)
+    day = clock.local_day(at)
+    while day <= clock.local_day():
+        for code, value in DEMO_RATES.items():
+            ExchangeRate.objects.get_or_create(
+                date=day,
+                base=code,
+                quote="KGS",
+                source=ExchangeRate.Source.NBKR,
+                defaults={"rate": Decimal(value)},
+            )
+        day += timedelta(days=1)
+    organiser = users.get(username="organizer")
     for amount, currency, channel, name, contact, manual in [
         ("2500000.00", "KZT", "card", "", "", None),
         ("150000.00", "KGS", "bank_transfer", "", "", None),
@@ -541,7 +546,7 @@ def seed_fundraiser() -> Fundraiser:
             "region": Region.objects.get(slug="batken"),
             "goal_amount": Decimal("10500000"),
             "currency": "KZT",
-            "starts_on": timezone.localdate() - timedelta(days=2),
+            "starts_on": clock.local_day() - timedelta(days=2),
             "how_to_donate": (
                 "Kaspi transfer to the organiser's card (ask in our Telegram channel), "
                 "or cash at the Sports Palace desk, 09:00–21:00."

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
-from aidhub import audit
+from aidhub import audit, clock
 from aidhub.uploads import CleanFile
 from donations.models import Expense, Fundraiser
 from hubs import services as hub_services
@@ -456,7 +456,7 @@ def coordinator_digest(*, now: datetime | None = None) -> int:
         )
         for user in coordinators:
             sent += notifications.notify_address(
-                event=f"digest:{hub.slug}:{now.date().isoformat()}:{user.pk}",
+                event=f"digest:{hub.slug}:{clock.local_day(now).isoformat()}:{user.pk}",
                 kind="digest",
                 channel="email",
                 address=user.email,

@@ -16,7 +16,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aidhub import audit
+from aidhub import audit, clock
 from aidhub.uploads import CleanFile
 from hubs import services as hub_services
 from hubs.models import Hub, Item
@@ -62,7 +62,7 @@ def _when(moment: datetime) -> datetime:
 
 def _convert(money: Money, fundraiser: Fundraiser, on: datetime, manual_rate: Decimal | None):
     rate = rate_for(
-        base=money.currency, quote=fundraiser.currency, on=timezone.localdate(on),
+        base=money.currency, quote=fundraiser.currency, on=clock.local_day(on),
         manual=manual_rate,
     )  # fmt: skip
     value = rate.value.quantize(RATE_PLACES)

@@ -4,14 +4,14 @@ reliable. Each incoming row either matches a donation already recorded or become
 import csv
 import io
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aidhub import clock
 from ledger.money import parse_amount
 
 from . import services
@@ -85,12 +85,11 @@ def statement_preview(fundraiser: Fundraiser, text: str) -> list[Row]:
 
 
 def _match(fundraiser, day, amount, currency, reference, taken) -> Donation | None:
-    tz = timezone.get_current_timezone()
     candidates = Donation.objects.filter(
         fundraiser=fundraiser, currency=currency, amount=amount,
         corrected_by_index__isnull=True,
-        received_at__gte=datetime.combine(day - timedelta(days=1), time.min, tz),
-        received_at__lte=datetime.combine(day + timedelta(days=1), time.max, tz),
+        received_at__gte=clock.day_start(day - timedelta(days=1)),
+        received_at__lte=clock.day_end(day + timedelta(days=1)),
     ).exclude(pk__in=taken).order_by("received_at")  # fmt: skip
     tail = "".join(reference.split())[-4:]
     if tail:
@@ -110,14 +109,13 @@ def statement_import(fundraiser: Fundraiser, rows: list[dict], *, by) -> int:
     if any(row["status"] == "error" for row in rows):
         raise ValidationError(_("Fix the rows with errors first."))
     created = 0
-    tz = timezone.get_current_timezone()
     for row in rows:
         if row["status"] != "new":
             continue
         try:
             services.donation_record(
                 fundraiser=fundraiser, amount=Decimal(row["amount"]), currency=row["currency"],
-                received_at=datetime.combine(date.fromisoformat(row["day"]), time(12), tz),
+                received_at=clock.moment_on(date.fromisoformat(row["day"])),
                 channel=Donation.Channel.BANK_TRANSFER, bank_reference=row["reference"], by=by,
             )  # fmt: skip
         except ValidationError as exc:

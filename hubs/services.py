@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aidhub import audit
+from aidhub import audit, clock
 from ledger import services as ledger
 from notifications import services as notifications
 
@@ -418,7 +418,7 @@ def request_create(
 
 
 def _check_needed_by(needed_by: date | None) -> None:
-    if needed_by and needed_by < timezone.localdate() - timedelta(days=1):
+    if needed_by and needed_by < clock.local_day() - timedelta(days=1):
         raise ValidationError(_("The “needed by” date is in the past."), code="needed_by")
 
 

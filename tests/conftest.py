@@ -1,6 +1,10 @@
-"""Shared fixtures: the standing users every test can lean on, and plain static files."""
+"""Shared fixtures: the standing users every test can lean on, a fixed clock, and plain static
+files."""
+
+import os
 
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 from django.db import connection
 
@@ -8,6 +12,24 @@ from ledger.note import generate_private_key_text
 from ledger.triggers import drop_triggers
 
 PASSWORD = "correct horse battery staple"
+
+
+# Time is an input. Every test runs on this clock unless it travels elsewhere itself; CI runs the
+# tests marked `clock` again at instants around local and UTC midnight and noon, in each zone we
+# serve (see .ci/run). The clock ticks from there, so timeouts and expiries still advance.
+TEST_NOW = os.environ.get("AIDHUB_TEST_NOW", "2026-12-01T09:00:00+00:00")
+
+
+@pytest.fixture(autouse=True)
+def _fixed_clock(request):
+    """The browser tests and the real-worker tests keep the real clock: Chromium and a Celery
+    worker are other processes with their own clocks, and a session cookie dated by a clock the
+    browser does not share would expire on arrival."""
+    if request.node.get_closest_marker("real_clock") or "integration" in request.keywords:
+        yield
+        return
+    with time_machine.travel(TEST_NOW, tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ from hubs.models import StockLevel, SupplyRequest
 from ledger.models import Evidence, LedgerEntry
 from tests.ledger.factories import jpeg_bytes
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 S = Delivery.Status
 
 

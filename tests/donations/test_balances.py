@@ -15,6 +15,8 @@ from donations.queries import totals
 from donations.reconcile import reconcile
 from tests.ledger.factories import jpeg_bytes
 
+pytestmark = pytest.mark.clock
+
 RECEIPT = CleanFile(jpeg_bytes((250, 250, 250), (8, 8)), "image/jpeg")
 CURRENCIES = ["KZT", "KGS", "USD", "GBP", "JPY"]
 

@@ -14,6 +14,8 @@ from donations.providers import FeedError, NbkrProvider, rates_store
 from donations.rates import rate_for
 from donations.tasks import rates_fetch
 
+pytestmark = pytest.mark.clock
+
 SAMPLE = (Path(__file__).parent / "nbkr_daily.xml").read_bytes()
 DAY = datetime.date(2022, 9, 19)
 

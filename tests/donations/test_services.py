@@ -15,7 +15,7 @@ from hubs.models import StockLevel
 from ledger.models import LedgerEntry
 from tests.ledger.factories import jpeg_bytes
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 RECEIPT = CleanFile(jpeg_bytes((240, 240, 230)), "image/jpeg")
 

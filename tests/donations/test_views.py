@@ -13,7 +13,7 @@ from ledger.models import LedgerEntry
 from tests.factories import PASSWORD, MembershipFactory, UserFactory
 from tests.ledger.factories import jpeg_bytes
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 ORGANISER_URLS = [
     "manage/",

@@ -10,7 +10,7 @@ from hubs.models import StockLevel, StockMovement, SupplyRequest
 from ledger.models import LedgerEntry
 from tests.factories import HubFactory, ItemFactory, PlaceFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from tests.factories import HubFactory, ItemFactory, PlaceFactory
 
 from .receiver import Receiver
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 
 @pytest.fixture
