@@ -116,6 +116,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "aidhub.roles.context",
             ],
         },
     },
@@ -201,7 +202,8 @@ OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="AidHub")
 RATELIMIT_VIEW = "aidhub.security.ratelimited"
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+# Each role lands on the page it works on (aidhub.roles.Roles.start_url).
+LOGIN_REDIRECT_URL = "start"
 LOGOUT_REDIRECT_URL = "home"
 
 # Languages ------------------------------------------------------------------------------------

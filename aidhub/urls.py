@@ -12,6 +12,7 @@ from .ratelimits import limit
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("accounts/start/", views.start, name="start"),
     path("sw.js", pwa.service_worker, name="service_worker"),
     path("manifest.webmanifest", pwa.manifest, name="manifest"),
     path("accounts/login/", limit("login")(auth_views.LoginView.as_view()), name="login"),

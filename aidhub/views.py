@@ -1,10 +1,12 @@
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views import i18n
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
+from . import roles
 from .health import run_checks
 from .pagecache import public_page
 
@@ -18,6 +20,14 @@ set_language = csrf_exempt(i18n.set_language)
 @public_page(lambda: "", timeout=300)  # the same for everyone: only the language changes it
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "aidhub/home.html")
+
+
+@login_required
+@require_GET
+def start(request: HttpRequest) -> HttpResponse:
+    """Where login lands: the coordinator's hub, the organiser's fundraiser, the volunteer's
+    deliveries."""
+    return redirect(roles.roles_of(request.user).start_url())
 
 
 @never_cache

@@ -58,6 +58,7 @@ SITE = {
     "service_worker": ("GET", EVERYONE, {}),
     "manifest": ("GET", EVERYONE, {}),
     "login": ("GET", EVERYONE, {}),
+    "start": ("GET", SIGNED_IN, {}),
     "two_factor": ("GET", SIGNED_IN, {}),
     "logout": ("POST", EVERYONE, {}),
     "set_language": ("POST", EVERYONE, {}),
