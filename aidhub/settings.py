@@ -217,6 +217,8 @@ LANGUAGES = [
     ("tg", _("Tajik")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Date and number formats Django lacks or gets wrong for our readers (Kazakh, English).
+FORMAT_MODULE_PATH = ["aidhub.formats"]
 USE_I18N = True
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Bishkek")
 USE_TZ = True
