@@ -3,6 +3,8 @@ the recipient's handover code. Counted in the cache, so in production (Redis) ev
 shares the counts. Exceeding one answers 429 with a page saying to wait (aidhub.security)."""
 
 from django.conf import settings
+from django_ratelimit import ALL
+from django_ratelimit.core import is_ratelimited
 from django_ratelimit.decorators import ratelimit
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
@@ -13,12 +15,23 @@ LIMITS = {
     "subscribe": ("ip", "10/m"),
     "handover": ("ip", "10/m"),
     "upload": ("user_or_ip", "60/m"),
+    # GET, not a form: a fundraiser's ledger export, made anew on each download.
+    "export": ("ip", "10/m"),
 }
 
 
 def limit(name: str):
     key, rate = LIMITS[name]
     return ratelimit(key=key, rate=rate, method="POST", block=True, group=f"aidhub.{name}")
+
+
+def exceeded(request, name: str) -> bool:
+    """Count this request against LIMITS[name] whatever its method; True once over the rate.
+    For views that answer the refusal themselves (a download that says when to retry)."""
+    key, rate = LIMITS[name]
+    return is_ratelimited(
+        request, group=f"aidhub.{name}", key=key, rate=rate, method=ALL, increment=True
+    )
 
 
 class _SettingsRate:

@@ -333,6 +333,13 @@ LEDGER_DEV_KEY_FILE = BASE_DIR / ".ledger-key"
 # Entries per response of /api/ledger/entries and rows per page of /ledger/.
 LEDGER_ENTRIES_PER_RESPONSE = 1000
 LEDGER_PAGE_SIZE = 50
+# Whole-ledger exports are files grown after each checkpoint, in this private folder on every
+# machine that serves them (each one rebuilds its own from the database if they are missing).
+LEDGER_EXPORT_ROOT = Path(env.str("LEDGER_EXPORT_ROOT", default=str(BASE_DIR / "exports")))
+# One fundraiser's export is made on demand: this many at once across the site (in the cache),
+# each holding its place at most this long (a process that died gives it back then).
+LEDGER_EXPORT_CONCURRENCY = env.int("LEDGER_EXPORT_CONCURRENCY", default=2)
+LEDGER_EXPORT_SLOT_SECONDS = env.int("LEDGER_EXPORT_SLOT_SECONDS", default=300)
 CELERY_BEAT_SCHEDULE["thumbnails-sweep"] = {
     "task": "ledger.tasks.thumbnails_sweep",
     "schedule": 600,

@@ -1,17 +1,35 @@
-"""Bulk exports of the public ledger (CSV, JSON, HXL-tagged CSV), streamed row by row.
+"""Bulk exports of the public ledger (CSV, JSON, HXL-tagged CSV): what a row says, and the
+per-fundraiser exports generated on demand.
 
 HXL (the Humanitarian Exchange Language, hxlstandard.org) puts a row of hashtags under the
 header so that humanitarian tools can read the columns without a mapping.
+
+Every export is `head`, then one `part` per entry, then `tail`. The whole-ledger files
+(ledger.exportfiles) are written from these same pieces, so a file and a generated export of
+the same entries are the same bytes.
 """
 
 import csv
+import io
 import json
-from collections.abc import Iterator
+import re
+import secrets
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 
-from django.http import Http404, StreamingHttpResponse
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import translation
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+
+from aidhub.ratelimits import exceeded
 
 from .models import LedgerEntry, LedgerRef
 from .presentation import items_text
+from .schemas import REF
 
 COLUMNS = [
     ("index", "#meta+id"),
@@ -35,21 +53,19 @@ COLUMNS = [
     ("leaf_hash", "#meta+hash"),
 ]
 
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV
+# Injection"); the full-width forms are folded to them by some spreadsheets' input methods.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?", re.ASCII)
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
 
-
-def _entries(fundraiser: str) -> Iterator[LedgerEntry]:
-    entries = LedgerEntry.objects.order_by("index")
-    if fundraiser:
-        entries = entries.filter(
-            index__in=LedgerRef.objects.filter(scope="fundraiser", ref=fundraiser).values(
-                "entry_id"
-            )
-        )
-    return entries.only("index", "leaf", "leaf_hash").iterator(chunk_size=2000)
+def safe_cell(value: str) -> str:
+    """A CSV cell no spreadsheet will run: a leading apostrophe before a formula's first
+    character, except in a plain number such as "-300.00", which must stay a number. Only the
+    CSV exports do this; the ledger's entries (and the JSON export) keep the bytes as signed."""
+    if value.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 def row(entry: LedgerEntry) -> dict[str, str]:
@@ -86,37 +102,123 @@ def row(entry: LedgerEntry) -> dict[str, str]:
     }
 
 
-def _csv(fundraiser: str, *, hxl: bool) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow([name for name, _tag in COLUMNS])
-    if hxl:
-        yield writer.writerow([tag for _name, tag in COLUMNS])
-    for entry in _entries(fundraiser):
-        values = row(entry)
-        yield writer.writerow([values[name] for name, _tag in COLUMNS])
+def _csv_line(cells: Iterable[str]) -> str:
+    out = io.StringIO()
+    csv.writer(out).writerow([safe_cell(cell) for cell in cells])
+    return out.getvalue()
 
 
-def _json(fundraiser: str) -> Iterator[str]:
-    yield "["
-    for n, entry in enumerate(_entries(fundraiser)):
-        data = json.loads(bytes(entry.leaf))
-        data["leaf_hash"] = bytes(entry.leaf_hash).hex()
-        yield ("," if n else "") + "\n" + json.dumps(data, ensure_ascii=False, sort_keys=True)
-    yield "\n]\n"
+def _csv_part(entry: LedgerEntry, position: int) -> str:
+    values = row(entry)
+    return _csv_line(values[name] for name, _tag in COLUMNS)
+
+
+def _json_part(entry: LedgerEntry, position: int) -> str:
+    data = json.loads(bytes(entry.leaf))
+    data["leaf_hash"] = bytes(entry.leaf_hash).hex()
+    return ("," if position else "") + "\n" + json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class Format:
+    extension: str
+    content_type: str
+    head: str
+    # The text of one entry, given its position in the export (JSON puts commas between).
+    part: Callable[[LedgerEntry, int], str]
+    tail: str = ""
 
 
 FORMATS = {
-    "csv": ("text/csv; charset=utf-8", "csv", lambda f: _csv(f, hxl=False)),
-    "hxl.csv": ("text/csv; charset=utf-8", "hxl.csv", lambda f: _csv(f, hxl=True)),
-    "json": ("application/json; charset=utf-8", "json", _json),
+    "csv": Format(
+        "csv", "text/csv; charset=utf-8", _csv_line(name for name, _tag in COLUMNS), _csv_part
+    ),
+    "hxl.csv": Format(
+        "hxl.csv",
+        "text/csv; charset=utf-8",
+        _csv_line(name for name, _tag in COLUMNS) + _csv_line(tag for _name, tag in COLUMNS),
+        _csv_part,
+    ),
+    "json": Format("json", "application/json; charset=utf-8", "[", _json_part, "\n]\n"),
 }
 
 
-def response(fmt: str, *, fundraiser: str = "") -> StreamingHttpResponse:
-    if fmt not in FORMATS:
-        raise Http404("unknown export format")
-    content_type, extension, stream = FORMATS[fmt]
-    name = f"aidhub-ledger{'-' + fundraiser if fundraiser else ''}.{extension}"
-    result = StreamingHttpResponse(stream(fundraiser), content_type=content_type)
-    result["Content-Disposition"] = f'attachment; filename="{name}"'
-    return result
+def export_language() -> translation.override:
+    """Exports read the same whoever downloads them (units are translated words): the site's
+    default language, so a file has one set of bytes and one ETag."""
+    return translation.override(settings.LANGUAGE_CODE)
+
+
+def filename(fmt: str, fundraiser: str = "") -> str:
+    """The download's name; `fundraiser` has passed `valid_fundraiser` (a-z, 0-9, . _ -)."""
+    return f"aidhub-ledger{'-' + fundraiser if fundraiser else ''}.{FORMATS[fmt].extension}"
+
+
+def valid_fundraiser(raw: str) -> bool:
+    # fullmatch: REF's "$" alone would let a trailing newline through into a header.
+    return bool(REF.fullmatch(raw))
+
+
+def _fundraiser_entries(fundraiser: str) -> Iterator[LedgerEntry]:
+    refs = LedgerRef.objects.filter(scope="fundraiser", ref=fundraiser).values("entry_id")
+    entries = LedgerEntry.objects.filter(index__in=refs).order_by("index")
+    return entries.only("index", "leaf", "leaf_hash").iterator(chunk_size=2000)
+
+
+def generate(fmt: str, entries: Iterable[LedgerEntry]) -> Iterator[str]:
+    form = FORMATS[fmt]
+    with export_language():
+        yield form.head
+        for position, entry in enumerate(entries):
+            yield form.part(entry, position)
+        yield form.tail
+
+
+# ---- generated exports: bounded -------------------------------------------------------------
+
+SLOT_KEY = "ledger:export-slot:{}"
+
+
+def _slot_take() -> Callable[[], None] | None:
+    """One of LEDGER_EXPORT_CONCURRENCY slots, shared through the cache (Redis in production),
+    held until the download ends or LEDGER_EXPORT_SLOT_SECONDS pass (a process that died)."""
+    token = secrets.token_hex(8)
+    for n in range(settings.LEDGER_EXPORT_CONCURRENCY):
+        key = SLOT_KEY.format(n)
+        if cache.add(key, token, timeout=settings.LEDGER_EXPORT_SLOT_SECONDS):
+
+            def release(key: str = key) -> None:
+                if cache.get(key) == token:  # not a slot whose lease ran out and was re-taken
+                    cache.delete(key)
+
+            return release
+    return None
+
+
+def _busy(message: str, *, status: int, retry_after: int) -> HttpResponse:
+    response = HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def fundraiser_response(request: HttpRequest, fmt: str, fundraiser: str) -> HttpResponse:
+    """One fundraiser's entries, generated now and streamed: limited per address, and only a
+    few at a time across the site, so downloads cannot take the workers from everyone else."""
+    if exceeded(request, "export"):
+        response = render(request, "429.html", status=429)
+        response["Retry-After"] = "60"
+        return response
+    release = _slot_take()
+    if release is None:
+        return _busy(
+            _("Too many exports are being made right now. Please try again in a minute."),
+            status=503,
+            retry_after=10,
+        )
+    form = FORMATS[fmt]
+    response = StreamingHttpResponse(
+        generate(fmt, _fundraiser_entries(fundraiser)), content_type=form.content_type
+    )
+    response._resource_closers.append(release)  # close() runs when the download ends
+    response["Content-Disposition"] = content_disposition_header(True, filename(fmt, fundraiser))
+    return response

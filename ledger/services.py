@@ -206,6 +206,7 @@ def checkpoint_sign() -> Checkpoint | None:
                 scopes=[("ledger", "")],
                 context={"size": size, "note": note, "path": "/api/ledger/checkpoint"},
             )
+            transaction.on_commit(exports_enqueue)
             return checkpoint
     except IntegrityError:  # another process signed this size at the same moment
         return None
@@ -230,6 +231,17 @@ def evidence_store(*, data: bytes, content_type: str) -> Evidence:
     if content_type.startswith("image/"):
         transaction.on_commit(lambda: thumbnail_enqueue(digest))
     return evidence
+
+
+def exports_enqueue() -> None:
+    """Ask a worker to add the newly signed entries to the export files. A broker that is down
+    only delays them: the next checkpoint's task, or the first download, catches up."""
+    from .tasks import exports_update
+
+    try:
+        exports_update.delay()
+    except Exception as exc:  # the broker's errors vary by transport; all mean "later"
+        logger.warning("export files not updated (%s); the next checkpoint will", exc)
 
 
 def thumbnail_enqueue(sha256: str) -> None:

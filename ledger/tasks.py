@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import services
+from . import exportfiles, services
 from .models import Evidence
 
 
@@ -9,6 +9,14 @@ def checkpoint_sign() -> int | None:
     """Sign a checkpoint when the tree has grown (beat runs this every minute)."""
     checkpoint = services.checkpoint_sign()
     return checkpoint.size if checkpoint else None
+
+
+@shared_task(acks_late=True, time_limit=1800, soft_time_limit=1700)
+def exports_update() -> int | None:
+    """Append the newly signed entries to this machine's export files (after each checkpoint).
+    Idempotent: a second run finds nothing new; a killed run is cut back and redone."""
+    snapshot = exportfiles.update()
+    return snapshot.size if snapshot else None
 
 
 @shared_task(acks_late=True, time_limit=60, soft_time_limit=50)

@@ -12,11 +12,11 @@ from django.http import (
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from aidhub.pagecache import public_page
 
-from . import exports, keys, queries
+from . import exportfiles, exports, keys, queries
 from .forms import LedgerFilterForm
 from .models import ReceiptCode
 
@@ -195,10 +195,21 @@ def evidence(request: HttpRequest, sha256: str, thumbnail: bool = False) -> File
     return response
 
 
-@require_GET
+@require_safe
 def export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The whole ledger from its files; one fundraiser's entries generated on demand."""
+    if fmt not in exports.FORMATS:
+        raise Http404(_("There is no export in this format."))
     fundraiser = request.GET.get("fundraiser", "")
-    return exports.response(fmt, fundraiser=fundraiser)
+    if not fundraiser:
+        return exportfiles.response(request, fmt)
+    if not exports.valid_fundraiser(fundraiser):
+        return HttpResponse(
+            _("The fundraiser must be given by its public id, such as batken-2022."),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    return exports.fundraiser_response(request, fmt, fundraiser)
 
 
 VERIFIER_PATH = Path(__file__).with_name("verify.py")

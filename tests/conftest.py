@@ -89,6 +89,13 @@ def _ledger_signing_key(settings):
     settings.LEDGER_SIGNING_KEY = LEDGER_TEST_KEY
 
 
+@pytest.fixture(autouse=True)
+def _ledger_export_files(settings, tmp_path_factory):
+    """Each test writes the ledger's export files into its own folder (they are derived from
+    the test's database), never into the project's exports/."""
+    settings.LEDGER_EXPORT_ROOT = tmp_path_factory.mktemp("exports")
+
+
 @pytest.fixture
 def ledger_transactional_db(transactional_db):
     """A transactional database whose append-only triggers let the test's flush run.
