@@ -37,7 +37,7 @@ PERSONAL_PATTERNS = [
     (re.compile(r"\b[A-Z]{2}\d{2}[A-Z0-9]{10,30}\b"), gettext_lazy("an IBAN")),
 ]
 DIGIT_RUN = re.compile(r"\+?\d[\d ()\-]{7,}\d")
-DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
 
 
 def _has_long_number(value: str) -> bool:
@@ -49,9 +49,9 @@ def _has_long_number(value: str) -> bool:
     )
 
 
-REF = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
-TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+REF = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}\Z")
+SHA256_HEX = re.compile(r"^[0-9a-f]{64}\Z")
+TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z\Z")
 
 
 class PayloadError(ValidationError):
@@ -115,7 +115,7 @@ def check_bool(value: Any, path: str) -> bool:
 
 
 def check_decimal_string(value: Any, path: str, *, signed: bool = False) -> Decimal:
-    if not isinstance(value, str) or not re.match(r"^-?\d{1,15}(\.\d{1,12})?$", value):
+    if not isinstance(value, str) or not re.match(r"^-?\d{1,15}(\.\d{1,12})?\Z", value):
         raise _fail(path, _('must be a decimal number written as a string, like "12.5"'))
     number = Decimal(value)
     if (number <= 0 and not signed) or number == 0:

@@ -68,6 +68,10 @@ def test_a_failed_caller_transaction_leaves_no_entry_and_no_gap():
         ({"money": {"amount": "5.00", "currency": "XYZ"}}, "not an ISO 4217"),
         ({"received_at": "2022-09-18 10:00"}, "UTC time"),
         ({"fundraiser": {"id": "Batken 2022", "title": "x"}}, "public id"),
+        # `$` in a pattern also matches before a final newline: ids and times end at their end.
+        ({"fundraiser": {"id": "batken-2022\n", "title": "x"}}, "public id"),
+        ({"received_at": "2022-09-18T10:00:00Z\n"}, "UTC time"),
+        ({"money": {"amount": "5.00\n", "currency": "USD"}}, "amount"),
         ({"colour": "red"}, "donation.colour: is not a field"),
     ],
 )
