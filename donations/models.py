@@ -178,6 +178,28 @@ class Expense(MoneyRow):
         return f"{self.amount} {self.currency} → {self.vendor}"
 
 
+class ExpenseReceiptOriginal(models.Model):
+    """The PDF an organiser uploaded as a receipt, as it came. Never published and served by
+    no view: its metadata (author, XMP) can name people, and its scripts and links are not
+    ours to vet. The ledger commits to the image of its pages (`Expense.receipt_sha256`).
+    Kept in the database rather than the media storage, so no URL or bucket policy can
+    expose it."""
+
+    expense = models.OneToOneField(
+        Expense, on_delete=models.CASCADE, related_name="receipt_original"
+    )
+    data = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("original receipt file")
+        verbose_name_plural = _("original receipt files")
+
+    def __str__(self) -> str:
+        return self.sha256[:12]
+
+
 class ExpenseLine(models.Model):
     expense = models.ForeignKey(Expense, on_delete=models.CASCADE, related_name="lines")
     item = models.ForeignKey(Item, on_delete=models.PROTECT)

@@ -4,6 +4,7 @@ Each runs in one transaction with its ledger entry. Nothing is edited: a mistake
 a correction entry and, where there is a right version, recorded again.
 """
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,7 +25,7 @@ from ledger import services as ledger
 from ledger.money import format_amount, parse_amount
 from notifications import services as notifications
 
-from .models import Donation, Expense, ExpenseLine, Fundraiser, GiftInKind
+from .models import Donation, Expense, ExpenseLine, ExpenseReceiptOriginal, Fundraiser, GiftInKind
 from .rates import convert, rate_for
 
 RATE_PLACES = Decimal("0.00000001")
@@ -245,6 +246,12 @@ def expense_record(
     ExpenseLine.objects.bulk_create(
         ExpenseLine(expense=expense, item=item, quantity=q) for item, q in checked
     )
+    if receipt.private_original:
+        ExpenseReceiptOriginal.objects.create(
+            expense=expense,
+            data=receipt.private_original,
+            sha256=hashlib.sha256(receipt.private_original).hexdigest(),
+        )
     if hub is not None:
         hub_services.hub_receive_goods(
             hub=hub, lines=checked, by=by, fundraiser=fundraiser.ledger_ref(), purchase=True

@@ -1,3 +1,4 @@
+import hashlib
 import io
 from decimal import Decimal
 
@@ -7,9 +8,10 @@ from django.utils import timezone
 from PIL import Image
 
 from donations import services
-from donations.models import Donation, Expense
+from donations.models import Donation, Expense, ExpenseReceiptOriginal
 from hubs.models import Membership
-from ledger.models import LedgerEntry
+from ledger.models import Evidence, LedgerEntry
+from tests.aidhub.test_uploads import HOSTILE_PDFS
 from tests.factories import PASSWORD, MembershipFactory, UserFactory
 from tests.ledger.factories import jpeg_bytes
 
@@ -163,7 +165,7 @@ def test_organiser_records_an_expense_with_a_photo_receipt(client, fundraiser, m
     [
         (None, "This field is required"),
         (SimpleUploadedFile("r.html", b"<html>receipt</html>"), "not a photo we can read"),
-        (SimpleUploadedFile("r.pdf", b"%PDF-1.4 /JavaScript %%EOF"), "scripts or attachments"),
+        (SimpleUploadedFile("r.pdf", b"%PDF-1.4 /JavaScript %%EOF"), "cannot be opened"),
     ],
 )
 def test_an_expense_without_a_real_receipt_is_refused(client, fundraiser, receipt, message):
@@ -174,6 +176,28 @@ def test_an_expense_without_a_real_receipt_is_refused(client, fundraiser, receip
     response = client.post(url(fundraiser, "expenses/new/"), data)
     assert message in response.text
     assert not Expense.objects.exists()
+
+
+@pytest.mark.parametrize("make", HOSTILE_PDFS.values(), ids=HOSTILE_PDFS.keys())
+def test_a_pdf_receipt_is_published_as_an_image_and_the_pdf_stays_private(
+    client, fundraiser, media, make
+):
+    pdf = make()
+    login(client, fundraiser.organiser)
+    receipt = SimpleUploadedFile("r.pdf", pdf, content_type="application/pdf")
+    response = client.post(url(fundraiser, "expenses/new/"), expense_form(receipt))
+    assert response.status_code == 302
+    expense = Expense.objects.get()
+    assert ExpenseReceiptOriginal.objects.get(expense=expense).data == pdf
+    client.logout()
+    published = client.get(f"/ledger/evidence/{expense.receipt_sha256}")
+    assert published["Content-Type"] == "image/jpeg"
+    assert hashlib.sha256(published.getvalue()).hexdigest() == expense.receipt_sha256
+    assert b"MARKER" not in published.getvalue()
+    assert client.get(f"/ledger/evidence/{hashlib.sha256(pdf).hexdigest()}").status_code == 404
+    assert Evidence.objects.get().content_type == "image/jpeg"
+    stored = [path.read_bytes() for path in media.rglob("*") if path.is_file()]
+    assert stored and not any(b"%PDF" in data or b"MARKER" in data for data in stored)
 
 
 def test_organiser_corrects_a_donation(client, fundraiser, recorded):
