@@ -25,7 +25,14 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # a 48-megapixel phone photo is fine; a decompression bomb is not
 LONGEST_SIDE = 1600
-IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+# MPO is a JPEG with further pictures after it (many Samsung phones and iPhone portrait shots
+# write it); only its first picture is decoded and published.
+IMAGE_FORMATS = {
+    "JPEG": "image/jpeg",
+    "MPO": "image/jpeg",
+    "PNG": "image/png",
+    "WEBP": "image/webp",
+}
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 MAX_PDF_PAGES = 10
 MAX_PDF_SCALE = 3  # about 216 dpi: enough to read a receipt, no need to blow up a tiny page

@@ -109,6 +109,18 @@ def test_png_profile_and_text_chunks_are_not_published(mode, published):
     assert Image.open(io.BytesIO(clean.data)).convert("RGB").getpixel((5, 5)) == (200, 30, 30)
 
 
+def test_a_multi_picture_jpeg_from_a_phone_is_accepted_as_its_first_picture():
+    first, second = Image.new("RGB", (64, 48), "red"), Image.new("RGB", (64, 48), "blue")
+    out = io.BytesIO()
+    first.save(out, "MPO", save_all=True, append_images=[second])
+    assert Image.open(io.BytesIO(out.getvalue())).format == "MPO"
+    clean = uploads.clean_image(SimpleUploadedFile("portrait.jpg", out.getvalue()))
+    published = Image.open(io.BytesIO(clean.data))
+    assert (published.format, published.size, getattr(published, "n_frames", 1)) == (
+        "JPEG", (64, 48), 1)  # fmt: skip
+    assert published.getpixel((32, 24))[0] > 200  # red: the first picture
+
+
 def test_big_photos_are_scaled_to_1600_pixels():
     out = io.BytesIO()
     Image.new("RGB", (4000, 3000), (1, 2, 3)).save(out, "PNG")
