@@ -109,3 +109,97 @@ def test_subscription_form_is_rate_limited(client):
     data = {"scope": "ledger", "ref": "", "channel": "webhook", "address": "https://x.example/h"}
     statuses = [client.post("/notifications/subscribe/", data).status_code for _ in range(11)]
     assert statuses[-1] == 429 and 429 not in statuses[:10]
+
+
+# ---- who is counted: the visitor behind the proxy -------------------------------------------
+
+PROXY = "10.0.0.1"  # the reverse proxy gunicorn sees as REMOTE_ADDR
+
+
+def via_proxy(address: str, spoofed: str = "") -> dict[str, str]:
+    """What the proxy passes on: whatever the visitor wrote, then the address it saw."""
+    chain = f"{spoofed}, {address}" if spoofed else address
+    return {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": chain}
+
+
+def test_with_one_trusted_proxy_the_spoofed_leftmost_addresses_change_nothing(rf, settings):
+    from aidhub.ratelimits import client_address
+
+    settings.AIDHUB_TRUSTED_PROXIES = 1
+    seen = {
+        client_address(rf.get("/", **via_proxy("203.0.113.7", spoofed=spoofed)))
+        for spoofed in ["", "198.51.100.1", "1.1.1.1, 2.2.2.2", "not-an-address", "::1", "\x00"]
+    }
+    assert seen == {"203.0.113.7"}
+    # Straight to gunicorn, not through the proxy: the connecting address.
+    assert client_address(rf.get("/", REMOTE_ADDR="10.0.0.9")) == "10.0.0.9"
+
+
+def test_without_a_trusted_proxy_forwarded_for_is_ignored(rf, settings):
+    from aidhub.ratelimits import client_address
+
+    settings.AIDHUB_TRUSTED_PROXIES = 0
+    assert client_address(rf.get("/", **via_proxy("203.0.113.7"))) == PROXY
+
+
+def test_two_trusted_proxies_take_the_address_the_outer_one_saw(rf, settings):
+    from aidhub.ratelimits import client_address
+
+    settings.AIDHUB_TRUSTED_PROXIES = 2
+    request = rf.get(
+        "/", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7, 192.0.2.50"
+    )
+    assert client_address(request) == "203.0.113.7"
+
+
+@pytest.mark.limits
+def test_wrong_passwords_from_one_address_do_not_lock_the_account_elsewhere(
+    client, coordinator, settings
+):
+    settings.AIDHUB_TRUSTED_PROXIES = 1
+    wrong = {"username": "aigerim", "password": "wrong"}
+    for _ in range(5):
+        client.post("/accounts/login/", wrong, **via_proxy("203.0.113.66"))
+    right = {"username": "aigerim", "password": PASSWORD}
+    locked = client.post("/accounts/login/", right, **via_proxy("203.0.113.66", spoofed="1.2.3.4"))
+    assert locked.status_code == 429  # the attacker's own address stays locked, header or not
+    response = client.post("/accounts/login/", right, **via_proxy("198.51.100.20"))
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(coordinator.pk)
+
+
+@pytest.mark.limits
+def test_many_sign_ins_from_one_address_do_not_block_sign_in_from_another(
+    client, coordinator, settings
+):
+    settings.AIDHUB_TRUSTED_PROXIES = 1
+    statuses = [
+        client.post(
+            "/accounts/login/",
+            {"username": f"u{n}", "password": "x"},
+            **via_proxy("203.0.113.66", spoofed=f"192.0.2.{n}"),
+        ).status_code
+        for n in range(12)
+    ]
+    assert statuses[-1] == 429  # that one address is slowed down, whatever it writes in front
+    response = client.post(
+        "/accounts/login/",
+        {"username": "aigerim", "password": PASSWORD},
+        **via_proxy("198.51.100.20"),
+    )
+    assert response.status_code == 302
+
+
+@pytest.mark.limits
+def test_the_api_throttle_counts_the_visitor_behind_the_proxy(client, settings):
+    settings.AIDHUB_TRUSTED_PROXIES = 1
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"anon": "3/min", "user": "3/min"},
+    }
+    first = [
+        client.get("/api/v1/hubs/", **via_proxy("203.0.113.66", spoofed=f"192.0.2.{n}"))
+        for n in range(4)
+    ]
+    assert [response.status_code for response in first] == [200, 200, 200, 429]
+    assert client.get("/api/v1/hubs/", **via_proxy("198.51.100.20")).status_code == 200
