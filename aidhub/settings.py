@@ -381,6 +381,12 @@ NOTIFICATION_HTTP_TIMEOUT = env.float("NOTIFICATION_HTTP_TIMEOUT", default=10)
 WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=5)
 # Webhooks to private, loopback or link-local addresses are refused in production (SSRF).
 WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=not PRODUCTION)
+# At most this many webhooks are sent to one host at once; the others wait WEBHOOK_BUSY_DELAY s.
+WEBHOOK_PER_HOST = env.int("WEBHOOK_PER_HOST", default=2)
+WEBHOOK_BUSY_DELAY = env.float("WEBHOOK_BUSY_DELAY", default=5)
+# Webhooks have a queue of their own, so slow receivers never delay e-mail and Telegram: a
+# worker must consume it (`celery worker -Q celery,webhooks`, or a second worker `-Q webhooks`).
+CELERY_TASK_ROUTES = {"notifications.tasks.webhook_send": {"queue": "webhooks"}}
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=6)
 NOTIFICATION_RETRY_BASE = env.float("NOTIFICATION_RETRY_BASE", default=30)
 NOTIFICATION_RETRY_MAX = env.float("NOTIFICATION_RETRY_MAX", default=3600)

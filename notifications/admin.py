@@ -11,7 +11,8 @@ class SubscriptionAdmin(admin.ModelAdmin):
     list_display = ["__str__", "channel", "language", "confirmed_at", "created_at"]
     list_filter = ["channel", "scope", "language"]
     search_fields = ["ref"]
-    readonly_fields = ["token", "secret"]
+    readonly_fields = ["token"]
+    exclude = ["secret"]  # a webhook's HMAC key is shown once, to its subscriber, nowhere else
 
 
 @admin.register(Notification)

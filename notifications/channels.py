@@ -4,15 +4,17 @@ Each send raises `Transient` (try again later) or `Permanent` (give up and recor
 
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import json
 import socket
-import urllib.error
-import urllib.request
+import ssl
 from urllib.parse import urlparse
 
 from django.conf import settings
 from django.core.mail import EmailMessage
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 class Transient(Exception):
@@ -23,26 +25,112 @@ class Permanent(Exception):
     pass
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None  # a webhook that redirects is not followed: the 3xx is reported as is
+def _connect(ips: list[str], port: int, timeout: float) -> socket.socket:
+    """A TCP connection to the first of the checked addresses that answers."""
+    error: OSError | None = None
+    for ip in ips:
+        try:
+            return socket.create_connection((ip, port), timeout)
+        except OSError as exc:
+            error = exc
+    raise error or OSError("no address to connect to")
 
 
-_opener = urllib.request.build_opener(_NoRedirect)
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the addresses that were checked, not to whatever the name resolves to a
+    moment later (DNS rebinding); the Host header still carries the name."""
+
+    def __init__(self, host: str, port: int, ips: list[str], timeout: float):
+        super().__init__(host, port, timeout=timeout)
+        self._ips = ips
+
+    def connect(self) -> None:
+        self.sock = _connect(self._ips, self.port, self.timeout)
 
 
-def _post_json(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
-    if not url.startswith(("https://", "http://")):
-        raise Permanent("only http(s) URLs are called")
-    all_headers = {"Content-Type": "application/json", "User-Agent": "AidHub", **headers}
-    request = urllib.request.Request(url, data=body, method="POST", headers=all_headers)  # noqa: S310 - scheme checked above
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """The same for HTTPS: TCP to a checked address, TLS with SNI and the certificate checked
+    for the name."""
+
+    def __init__(self, host: str, port: int, ips: list[str], timeout: float):
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self._ips = ips
+
+    def connect(self) -> None:
+        sock = _connect(self._ips, self.port, self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def _embedded_ipv4(address: IPAddress) -> IPAddress:
+    """The IPv4 address an IPv6 one stands for (mapped, 6to4, Teredo, NAT64), or itself."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped:
+            return address.ipv4_mapped
+        if address.sixtofour:
+            return address.sixtofour
+        if address.teredo:
+            return address.teredo[1]
+        if address in _NAT64:
+            return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return address
+
+
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
+def is_public(address: IPAddress) -> bool:
+    """Only globally routable unicast addresses: not private, loopback, link-local, shared
+    (CGNAT), reserved, documentation, unspecified (0.0.0.0, ::) or multicast, whatever
+    IPv6 form wraps them."""
+    address = _embedded_ipv4(address)
+    return address.is_global and not address.is_multicast
+
+
+def resolve(host: str, port: int, *, allow_private: bool) -> list[str]:
+    """Resolve `host` once and return the addresses to connect to. Every address the name has
+    must be public (unless `allow_private`): a name with one private address among public
+    ones is refused, so a resolver that rotates answers cannot slip one in."""
     try:
-        with _opener.open(request, timeout=timeout) as response:
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
-    except (TimeoutError, OSError) as exc:  # URLError is an OSError; so are timeouts
-        raise Transient(f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}") from exc
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise Transient(f"cannot resolve {host}: {exc}") from exc
+    addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+    if not addresses:
+        raise Transient(f"cannot resolve {host}")
+    if not allow_private:
+        for address in addresses:
+            if not is_public(address):
+                raise Permanent(f"{host} resolves to a private address ({address})")
+    return list(dict.fromkeys(str(address) for address in addresses))
+
+
+def _post_json(
+    url: str, body: bytes, headers: dict[str, str], timeout: float, *, allow_private: bool
+) -> int:
+    """POST `body` to `url` and return the status. The name is resolved once, checked, and
+    that very address is connected to; redirects are not followed (a 3xx is the answer)."""
+    parsed = urlparse(url)
+    if parsed.scheme not in ("https", "http") or not parsed.hostname:
+        raise Permanent("only http(s) URLs with a host name are called")
+    https = parsed.scheme == "https"
+    try:
+        port = parsed.port or (443 if https else 80)
+    except ValueError as exc:
+        raise Permanent(f"bad port in {parsed.netloc}") from exc
+    ips = resolve(parsed.hostname, port, allow_private=allow_private)
+    connection_class = _PinnedHTTPSConnection if https else _PinnedHTTPConnection
+    connection = connection_class(parsed.hostname, port, ips, timeout)
+    path = parsed.path or "/"
+    if parsed.query:
+        path = f"{path}?{parsed.query}"
+    all_headers = {"Content-Type": "application/json", "User-Agent": "AidHub", **headers}
+    try:
+        connection.request("POST", path, body=body, headers=all_headers)
+        return connection.getresponse().status
+    except (TimeoutError, OSError, http.client.HTTPException) as exc:
+        raise Transient(f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        connection.close()
 
 
 def _judge(status: int, what: str) -> None:
@@ -53,9 +141,15 @@ def _judge(status: int, what: str) -> None:
     raise Permanent(f"{what} answered {status}")
 
 
+def header_safe(text: str) -> str:
+    """One line, fit for a mail header: a place or fundraiser named with a line break (or a
+    CR/LF smuggling "Bcc: …") becomes one line of words, never a header of its own."""
+    return " ".join(str(text).split())
+
+
 def send_email(address: str, subject: str, text: str, unsubscribe_url: str) -> None:
     message = EmailMessage(
-        subject,
+        header_safe(subject),
         text,
         to=[address],
         headers={
@@ -65,6 +159,8 @@ def send_email(address: str, subject: str, text: str, unsubscribe_url: str) -> N
     )
     try:
         message.send()
+    except ValueError as exc:  # a header the mail library refuses: it would refuse it again
+        raise Permanent(str(exc)) from exc
     except (OSError, TimeoutError) as exc:
         raise Transient(str(exc)) from exc
 
@@ -85,32 +181,24 @@ def send_telegram(chat_id: str, text: str, photo_url: str = "") -> None:
         json.dumps(payload).encode(),
         {},
         settings.NOTIFICATION_HTTP_TIMEOUT,
+        # The Bot API's address is the operator's setting (a local Bot API server is fine).
+        allow_private=True,
     )
     _judge(status, "Telegram")
 
 
 def check_webhook_url(url: str) -> None:
-    """Refuse URLs that would make AidHub call into a private network (SSRF)."""
+    """Refuse URLs that would make AidHub call into a private network (SSRF): at subscribe
+    time, so the subscriber hears it at once. Sending checks again, on the address it uses."""
     parsed = urlparse(url)
     if parsed.scheme not in ("https", "http") or not parsed.hostname:
         raise Permanent("a webhook URL must be http(s) with a host name")
-    if settings.WEBHOOK_ALLOW_PRIVATE:
-        return
     try:
-        infos = socket.getaddrinfo(parsed.hostname, parsed.port or 443, type=socket.SOCK_STREAM)
-    except OSError as exc:
-        raise Transient(f"cannot resolve {parsed.hostname}: {exc}") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if (
-            address.is_private
-            or address.is_loopback
-            or address.is_link_local
-            or address.is_reserved
-            or address.is_multicast
-            or address.is_unspecified
-        ):
-            raise Permanent(f"{parsed.hostname} resolves to a private address ({address})")
+        port = parsed.port or 443
+    except ValueError as exc:
+        raise Permanent(f"bad port in {parsed.netloc}") from exc
+    if not settings.WEBHOOK_ALLOW_PRIVATE:  # in development anything goes, even a name not yet up
+        resolve(parsed.hostname, port, allow_private=False)
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -118,7 +206,6 @@ def sign(secret: str, body: bytes) -> str:
 
 
 def send_webhook(url: str, secret: str, event: str, delivery_id: str, payload: dict) -> None:
-    check_webhook_url(url)
     body = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
     headers = {
         "X-AidHub-Event": event,
@@ -127,4 +214,7 @@ def send_webhook(url: str, secret: str, event: str, delivery_id: str, payload: d
         "X-AidHub-Delivery": delivery_id,
         "X-AidHub-Signature": sign(secret, body),
     }
-    _judge(_post_json(url, body, headers, settings.WEBHOOK_TIMEOUT), "The webhook")
+    status = _post_json(
+        url, body, headers, settings.WEBHOOK_TIMEOUT, allow_private=settings.WEBHOOK_ALLOW_PRIVATE
+    )
+    _judge(status, "The webhook")

@@ -54,6 +54,7 @@ class Subscription(models.Model):
     )
     confirmed_at = models.DateTimeField(null=True, blank=True)
     token = models.CharField(max_length=40, unique=True, default=_token)
+    # Shown once, on the page that created the webhook subscription; never on a page again.
     secret = models.CharField(max_length=64, default=_token, help_text="HMAC key for webhooks")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -61,9 +62,11 @@ class Subscription(models.Model):
         verbose_name = _("subscription")
         verbose_name_plural = _("subscriptions")
         constraints = [
+            # A webhook URL may be followed several times, each with its own secret: the one
+            # who subscribes it again gets a new subscription, not the first one's secret.
             models.UniqueConstraint(
                 fields=["channel", "address", "scope", "ref"],
-                condition=~Q(address=""),
+                condition=~Q(address="") & ~Q(channel="webhook"),
                 name="subscription_unique",
             ),
         ]
@@ -110,7 +113,14 @@ class Notification(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["event", "channel", "address"],
+                condition=~Q(channel="webhook"),
                 name="notification_once_per_event_and_address",
+            ),
+            # Webhooks once per subscription: each is signed with its subscription's secret.
+            models.UniqueConstraint(
+                fields=["event", "subscription"],
+                condition=Q(channel="webhook"),
+                name="notification_once_per_event_and_webhook",
             ),
         ]
         indexes = [models.Index(fields=["status", "next_attempt_at"])]

@@ -12,10 +12,12 @@ import logging
 import random
 from collections.abc import Iterable
 from datetime import timedelta
+from urllib.parse import urlparse
 
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import transaction
@@ -40,6 +42,17 @@ def _check_address(channel: str, address: str) -> str:
         validate_email(address)
     elif channel == Channel.WEBHOOK:
         URLValidator(schemes=["https", "http"])(address)
+        try:
+            channels.check_webhook_url(address)
+        except channels.Permanent as exc:
+            raise ValidationError(
+                _("AidHub does not call private, loopback or link-local addresses."),
+                code="webhook_private",
+            ) from exc
+        except channels.Transient as exc:
+            raise ValidationError(
+                _("The webhook's host name cannot be found."), code="webhook_unknown_host"
+            ) from exc
     elif channel == Channel.TELEGRAM and address and not address.lstrip("-").isdigit():
         raise ValidationError(_("A Telegram chat id is a number."), code="telegram")
     return address
@@ -57,7 +70,11 @@ def subscription_create(
 ) -> Subscription:
     """A new subscription, not yet active. E-mail is confirmed by a link (double opt-in);
     Telegram by sending `/start <token>` to our bot; a webhook is active at once, and a
-    user's own e-mail address is already known to be theirs."""
+    user's own e-mail address is already known to be theirs.
+
+    A webhook always gets a new subscription with a secret of its own, shown once to whoever
+    created it: subscribing a URL someone else already follows must not reveal their secret
+    (it would let anyone forge that receiver's messages from AidHub)."""
     if channel not in Channel.values or scope not in Scope.values:
         raise ValidationError(_("Unknown channel or subject."), code="invalid")
     if scope == Scope.URGENCY and ref not in ("1", "2"):
@@ -66,6 +83,7 @@ def subscription_create(
     existing = (
         Subscription.objects.filter(channel=channel, address=address, scope=scope, ref=ref)
         .exclude(address="")
+        .exclude(channel=Channel.WEBHOOK)
         .first()
     )
     if existing:
@@ -201,33 +219,44 @@ def notify_address(
 
 
 def _queue(*, event, kind, channel, address, language, context, subscription=None) -> int:
+    # Once per address, except webhooks: once per subscription, each signed with its secret.
+    if channel == Channel.WEBHOOK:
+        unique = {"subscription": subscription}
+        defaults = {"address": address}
+    else:
+        unique = {"address": address}
+        defaults = {"subscription": subscription}
     row, created = Notification.objects.get_or_create(
         event=event[:120],
         channel=channel,
-        address=address,
-        defaults={
-            "kind": kind,
-            "language": language,
-            "context": context,
-            "subscription": subscription,
-        },
+        **unique,
+        defaults={"kind": kind, "language": language, "context": context, **defaults},
     )
     if created:
-        transaction.on_commit(lambda: enqueue([row.pk]))
+        # robust: whatever goes wrong while handing the row over, the write that produced it
+        # has committed and stands; the row waits for the sweep.
+        transaction.on_commit(lambda: enqueue([row.pk]), robust=True)
     return int(created)
 
 
 def enqueue(ids: list[int]) -> None:
-    """Hand rows to Celery. A broker that is down must not fail the request that recorded the
+    """Hand rows to Celery: webhooks to their own queue, so slow receivers never hold up
+    e-mail and Telegram. A broker that is down must not fail the request that recorded the
     event: the rows stay pending and the sweep sends them later."""
-    from .tasks import notification_send
+    from .tasks import notification_send, webhook_send
 
+    if not ids:
+        return
+    eager = notification_send.app.conf.task_always_eager
+    channel_of = dict(Notification.objects.filter(pk__in=ids).values_list("pk", "channel"))
     for pk in ids:
+        task = webhook_send if channel_of.get(pk) == Channel.WEBHOOK else notification_send
         try:
-            notification_send.delay(pk)
+            task.delay(pk)
         except Exception as exc:  # the broker's errors vary by transport; all mean "later"
             logger.warning("notification %s not enqueued (%s); the sweep will resend it", pk, exc)
-            return
+            if not eager:
+                return  # the broker is down: the next rows would only wait for it too
 
 
 # ---- sending --------------------------------------------------------------------------------
@@ -249,12 +278,55 @@ def backoff(attempts: int) -> float:
     return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
 
 
+def _webhook_slot(url: str) -> str | None:
+    """Claim one of WEBHOOK_PER_HOST sending slots for the URL's host, or None when all are
+    taken: a slow receiver ties up at most that many workers. A slot expires by itself after
+    the task's time limit, so a killed worker does not keep it."""
+    host = (urlparse(url).hostname or "").lower()
+    try:
+        for n in range(settings.WEBHOOK_PER_HOST):
+            key = f"notifications:webhook-slot:{host}:{n}"
+            if cache.add(key, 1, timeout=WEBHOOK_SLOT_SECONDS):
+                return key
+    except Exception as exc:  # the cache is down: as if the host were busy, try again soon
+        logger.warning("webhook slot for %s not claimed (%s)", host, exc)
+    return None
+
+
+# Longer than the webhook task's hard time limit (tasks.py): a slot outlives no sender.
+WEBHOOK_SLOT_SECONDS = 90
+
+
 def send(pk: int) -> str:
-    """Send one notification if it is due and nobody else holds it. Returns its status."""
+    """Send one notification if it is due and nobody else holds it. Returns its status.
+    Nothing raised while sending leaves this function: every failure is recorded on the row
+    (to retry later or failed), never passed to the request or task that asked."""
     notification = _claim(pk)
     if notification is None:
         row = Notification.objects.filter(pk=pk).values_list("status", flat=True).first()
         return row or "gone"
+    slot = None
+    if notification.channel == Channel.WEBHOOK:
+        slot = _webhook_slot(notification.address)
+        if slot is None:
+            # The host already has its share of senders: put the row back, uncounted, a little
+            # later; other hosts' webhooks go on meanwhile.
+            Notification.objects.filter(pk=pk, status=S.SENDING).update(
+                status=S.PENDING,
+                claimed_at=None,
+                attempts=F("attempts") - 1,
+                next_attempt_at=timezone.now() + timedelta(seconds=settings.WEBHOOK_BUSY_DELAY),
+            )
+            return S.PENDING
+    try:
+        return _attempt(notification)
+    finally:
+        if slot:
+            cache.delete(slot)
+
+
+def _attempt(notification: Notification) -> str:
+    pk = notification.pk
     try:
         _deliver(notification)
     except channels.Permanent as exc:

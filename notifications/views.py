@@ -39,10 +39,13 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     except ValidationError as exc:
         form.add_error("address", exc)
         return render(request, "notifications/subscribed.html", {"form": form}, status=400)
+    # A webhook's secret is shown here, once, to whoever just created the subscription (every
+    # webhook subscription is new, with its own secret); no other page prints it.
+    secret = subscription.secret if subscription.channel == Channel.WEBHOOK else ""
     return render(
         request,
         "notifications/subscribed.html",
-        {"subscription": subscription, "bot": settings.TELEGRAM_BOT_NAME},
+        {"subscription": subscription, "secret": secret, "bot": settings.TELEGRAM_BOT_NAME},
     )
 
 

@@ -72,7 +72,7 @@ def start_worker(**env_extra: str) -> subprocess.Popen:
             "--without-mingle",
             "--without-heartbeat",
             "--queues",
-            "celery",
+            "celery,webhooks",  # webhooks have their own queue (CELERY_TASK_ROUTES)
         ],
         cwd=ROOT,
         env=env,
