@@ -6,6 +6,7 @@ from collections.abc import Callable
 import segno
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -33,13 +34,27 @@ def needs_two_factor(user) -> bool:
         return False
     if user.is_superuser or user.is_staff:
         return True
-    from donations.models import Fundraiser
-    from hubs.models import Membership
+    from donations.queries import is_organiser
+    from hubs.queries import is_coordinator
 
-    return (
-        Membership.objects.filter(user=user, role=Membership.Role.COORDINATOR).exists()
-        or Fundraiser.objects.filter(organiser=user).exists()
-    )
+    return is_coordinator(user) or is_organiser(user)
+
+
+class RejectNulMiddleware:
+    """No AidHub address or parameter contains a NUL character, and PostgreSQL cannot store or
+    compare text holding one: a lookup by such a code or token would fail as a server error.
+    A path or query string with one is malformed, so it is refused here, before any view."""
+
+    def __init__(self, get_response: Callable) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path or any(
+            "\x00" in key or any("\x00" in value for value in values)
+            for key, values in request.GET.lists()
+        ):
+            raise BadRequest("NUL character in the address")
+        return self.get_response(request)
 
 
 class RequireTwoFactorMiddleware:

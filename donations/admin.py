@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from .models import Donation, ExchangeRate, Expense, ExpenseLine, Fundraiser, GiftInKind
+from .queries import is_organiser
 
 
 class OrganiserScopedAdmin(admin.ModelAdmin):
@@ -18,9 +19,8 @@ class OrganiserScopedAdmin(admin.ModelAdmin):
         )
 
     def has_module_permission(self, request):
-        return (
-            request.user.is_superuser or Fundraiser.objects.filter(organiser=request.user).exists()
-        )
+        # Also asked on the admin's sign-in page, of the signed-out visitor.
+        return request.user.is_superuser or is_organiser(request.user)
 
     def has_view_permission(self, request, obj=None):
         return self.has_module_permission(request)
@@ -55,6 +55,11 @@ class FundraiserAdmin(OrganiserScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         # The currency and goal underpin every converted amount once money has come in.
         return [] if obj is None else ["slug", "currency", "organiser"]
+
+    def get_prepopulated_fields(self, request, obj=None):
+        # The slug is filled from the title only while it can still be typed: once read-only,
+        # the form has no slug field for the admin to fill.
+        return self.prepopulated_fields if obj is None else {}
 
 
 @admin.register(Donation)

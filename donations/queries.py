@@ -27,6 +27,11 @@ def public_fundraiser(slug: str) -> Fundraiser:
     )
 
 
+def is_organiser(user: AbstractBaseUser) -> bool:
+    """Whether `user` organises any fundraiser; nobody signed out does."""
+    return user.is_authenticated and Fundraiser.objects.filter(organiser=user).exists()
+
+
 def organised_fundraiser(user: AbstractBaseUser, slug: str) -> Fundraiser:
     """The fundraiser if `user` organises it (or is a superuser); 404 for everyone else."""
     if not user.is_authenticated:
