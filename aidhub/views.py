@@ -10,10 +10,19 @@ from . import roles
 from .health import run_checks
 from .pagecache import public_page
 
+
 # Choosing the language of the pages takes no CSRF token: a forged request can only change the
 # language someone reads in, while a token in every page's footer would set a cookie for every
 # visitor, and public pages that set cookies cannot be served whole from the cache.
-set_language = csrf_exempt(i18n.set_language)
+@csrf_exempt
+def set_language(request: HttpRequest) -> HttpResponse:
+    response = i18n.set_language(request)
+    if request.method == "POST" and request.user.is_authenticated:
+        # What is sent to this person by e-mail (their daily digest) follows the choice too.
+        from notifications.services import user_language_remember
+
+        user_language_remember(user=request.user, language=request.POST.get("language", ""))
+    return response
 
 
 @require_GET

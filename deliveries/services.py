@@ -22,6 +22,7 @@ from hubs import services as hub_services
 from hubs.models import Hub, Item, Membership, Place, SupplyRequest
 from ledger import services as ledger
 from ledger.models import Evidence
+from notifications import queries as notification_queries
 from notifications import services as notifications
 
 from .models import (
@@ -454,13 +455,14 @@ def coordinator_digest(*, now: datetime | None = None) -> int:
             .exclude(email="")
             .distinct()
         )
+        languages = notification_queries.languages_of(user.pk for user in coordinators)
         for user in coordinators:
             sent += notifications.notify_address(
                 event=f"digest:{hub.slug}:{clock.local_day(now).isoformat()}:{user.pk}",
                 kind="digest",
                 channel="email",
                 address=user.email,
-                language="en",
+                language=languages[user.pk],  # each coordinator reads it in their language
                 context={"hub": hub.name, **facts, "path": f"/hubs/{hub.slug}/manage/"},
             )
     return sent

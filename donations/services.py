@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from aidhub import audit, clock
@@ -155,7 +156,9 @@ def donation_record(
     if donation.donor_contact:
         from .tasks import receipt_code_send
 
-        receipt_code_send.delay_on_commit(donation.pk)
+        # The receipt is worded in the language the donation was recorded in: the organiser
+        # works with the donor in it (the worker's own default would be English for everyone).
+        receipt_code_send.delay_on_commit(donation.pk, get_language() or "")
     return donation
 
 

@@ -5,7 +5,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
+from django.utils import translation
 from django.utils.translation import gettext as _
+
+from notifications.channels import header_safe
 
 from .models import Donation
 from .providers import PROVIDERS, FeedError, rates_store
@@ -22,9 +25,10 @@ def rates_fetch(self, provider: str = "nbkr") -> int:
     return rates_store(source.fetch(), source.source)
 
 
-@shared_task(time_limit=30, soft_time_limit=25)
-def receipt_code_send(donation_id: int) -> bool:
-    """E-mail a donor their receipt code when the contact they left is an e-mail address."""
+@shared_task(bind=True, time_limit=30, soft_time_limit=25)
+def receipt_code_send(self, donation_id: int, language: str = "") -> bool:
+    """E-mail a donor their receipt code when the contact they left is an e-mail address,
+    in `language` (the one the donation was recorded in)."""
     donation = Donation.objects.filter(pk=donation_id).select_related("fundraiser").first()
     if donation is None or not donation.receipt_code:
         return False
@@ -33,16 +37,28 @@ def receipt_code_send(donation_id: int) -> bool:
     except ValidationError:
         logger.info("donation %s: contact is not an e-mail address; code shown only", donation_id)
         return False
-    subject = _("Your donation to %(title)s") % {"title": donation.fundraiser.title}
-    body = _(
-        "Thank you. Your donation of %(amount)s %(currency)s is in the public ledger.\n"
-        "Your receipt code: %(code)s\n"
-        "See the entry and check it: %(link)s"
-    ) % {
-        "amount": donation.amount,
-        "currency": donation.currency,
-        "code": donation.receipt_code,
-        "link": f"{settings.SITE_URL}/ledger/receipt/{donation.receipt_code}/",
-    }
-    send_mail(subject, body, None, [donation.donor_contact])
+    with translation.override(language or settings.LANGUAGE_CODE):
+        # One line: a fundraiser titled with a line break must not add a header.
+        subject = header_safe(
+            _("Your donation to %(title)s") % {"title": donation.fundraiser.title}
+        )
+        body = _(
+            "Thank you. Your donation of %(amount)s %(currency)s is in the public ledger.\n"
+            "Your receipt code: %(code)s\n"
+            "See the entry and check it: %(link)s"
+        ) % {
+            "amount": donation.amount,
+            "currency": donation.currency,
+            "code": donation.receipt_code,
+            "link": f"{settings.SITE_URL}/ledger/receipt/{donation.receipt_code}/",
+        }
+    try:
+        send_mail(subject, body, None, [donation.donor_contact])
+    except OSError as exc:
+        if self.request.is_eager:
+            # Run inside the request that recorded the donation (no broker): the donation
+            # stands, and the organiser was shown the code to pass on.
+            logger.warning("donation %s: receipt e-mail not sent (%s)", donation_id, exc)
+            return False
+        raise self.retry(exc=exc, countdown=60, max_retries=5) from exc
     return True

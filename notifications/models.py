@@ -127,3 +127,22 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.get_channel_display()} ({self.get_status_display()})"
+
+
+class UserLanguage(models.Model):
+    """The language a user reads AidHub in, for messages sent to them without a subscription
+    of their own (a coordinator's daily digest). Recorded when they sign in, choose a language
+    or subscribe, from the language their pages were in."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reading_language"
+    )
+    language = models.CharField(_("language"), max_length=8)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("user's language")
+        verbose_name_plural = _("users' languages")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.language}"

@@ -24,10 +24,11 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_supported_language_variant
 from django.utils.translation import gettext as _
 
 from . import channels, messages
-from .models import Channel, Notification, Scope, Subscription
+from .models import Channel, Notification, Scope, Subscription, UserLanguage
 
 logger = logging.getLogger(__name__)
 S = Notification.Status
@@ -173,6 +174,19 @@ def telegram_start(*, token: str, chat_id: str) -> Subscription | None:
 def subscription_cancel(*, token: str) -> bool:
     """One-click unsubscribe: the row and its unsent notifications go."""
     return bool(Subscription.objects.filter(token=token).delete()[0])
+
+
+def user_language_remember(*, user: AbstractBaseUser, language: str) -> None:
+    """Record the language `user` reads AidHub in, so that what is sent to them without a
+    subscription (the coordinators' digest) is worded in it. A language the site does not
+    offer is ignored."""
+    if not user.is_authenticated:
+        return
+    try:
+        language = get_supported_language_variant(language)
+    except LookupError:
+        return
+    UserLanguage.objects.update_or_create(user=user, defaults={"language": language})
 
 
 # ---- events ---------------------------------------------------------------------------------

@@ -102,6 +102,7 @@ def mine(request: HttpRequest) -> HttpResponse:
             services.subscription_create(
                 user=request.user, address=address, language=get_language() or "en", **data
             )
+            services.user_language_remember(user=request.user, language=get_language() or "")
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
