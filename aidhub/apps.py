@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class AidHubConfig(AppConfig):
     name = "aidhub"
     verbose_name = _("AidHub")
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from .security import shorten_staff_session
+
+        user_logged_in.connect(shorten_staff_session, dispatch_uid="aidhub.shorten_staff_session")

@@ -57,6 +57,27 @@ class RejectNulMiddleware:
         return self.get_response(request)
 
 
+def shorten_staff_session(sender, request: HttpRequest | None, user, **kwargs) -> None:
+    """user_logged_in: the people who sign in twice also sign in more often: a session left
+    open on a hub's shared laptop should not hold other people's data for a week."""
+    if request is not None and hasattr(request, "session") and needs_two_factor(user):
+        request.session.set_expiry(settings.STAFF_SESSION_HOURS * 3600)
+
+
+class PermissionsPolicyMiddleware:
+    """Sends PERMISSIONS_POLICY (settings) on every response: no page uses a powerful feature."""
+
+    def __init__(self, get_response: Callable) -> None:
+        self.get_response = get_response
+        policy = settings.PERMISSIONS_POLICY
+        self.header = ", ".join(f"{name}=({' '.join(allow)})" for name, allow in policy.items())
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", self.header)
+        return response
+
+
 class RequireTwoFactorMiddleware:
     def __init__(self, get_response: Callable) -> None:
         self.get_response = get_response

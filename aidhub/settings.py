@@ -82,6 +82,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "aidhub.security.PermissionsPolicyMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A NUL in the path or query is a 400 before any view looks it up in PostgreSQL.
@@ -313,6 +314,24 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 SESSION_COOKIE_HTTPONLY = True
+# A session lasts SESSION_DAYS from its last change; for staff, coordinators and organisers
+# (who sign in twice, aidhub.security) STAFF_SESSION_HOURS, set when they sign in.
+SESSION_COOKIE_AGE = env.int("SESSION_DAYS", default=7) * 24 * 3600
+STAFF_SESSION_HOURS = env.int("STAFF_SESSION_HOURS", default=12)
+if SESSION_COOKIE_AGE <= 0 or STAFF_SESSION_HOURS <= 0:
+    raise ImproperlyConfigured("SESSION_DAYS and STAFF_SESSION_HOURS must be 1 or more.")
+# No page needs a powerful browser feature, so none is allowed, to us or to anything embedded.
+# The camera too: the proof photo comes from <input type=file capture>, which opens the phone's
+# own camera app and needs no permission; an in-page QR scanner would need camera=(self).
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in [
+        "accelerometer", "autoplay", "bluetooth", "browsing-topics", "camera", "display-capture",
+        "encrypted-media", "fullscreen", "geolocation", "gyroscope", "hid", "idle-detection",
+        "magnetometer", "microphone", "midi", "payment", "picture-in-picture",
+        "publickey-credentials-get", "screen-wake-lock", "serial", "usb", "xr-spatial-tracking",
+    ]
+}  # fmt: skip
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

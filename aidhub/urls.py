@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -28,6 +27,6 @@ urlpatterns = [
     path("api/ledger/", include((ledger_api, "ledger_api"))),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
-
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploads are never served from MEDIA_ROOT as they lie, not even with DEBUG on: unpublished
+# receipts and proof photos sit there beside published ones. Published files are served by
+# /ledger/evidence/<sha256> and a volunteer's own photos by the delivery's page, each checking.

@@ -279,3 +279,59 @@ def test_every_admin_with_a_date_hierarchy_bounds_its_dates():
 
     dated = [a for a in admin.site._registry.values() if a.date_hierarchy]
     assert dated and all(isinstance(a, BoundedDates) for a in dated)
+
+
+# ---- headers, sessions and uploads ----------------------------------------------------------
+
+
+def test_every_page_forbids_the_browsers_powerful_features(client):
+    policy = client.get("/hubs/")["Permissions-Policy"]
+    features = dict(part.split("=") for part in policy.split(", "))
+    assert features["camera"] == features["geolocation"] == features["microphone"] == "()"
+    assert set(features.values()) == {"()"}
+    assert client.get("/static/js/sw.js")["Permissions-Policy"] == policy
+
+
+def test_a_volunteers_session_lasts_a_week_and_a_coordinators_twelve_hours(client, coordinator):
+    volunteer = MembershipFactory(role="volunteer", user=UserFactory(username="bakyt")).user
+    client.post("/accounts/login/", {"username": "bakyt", "password": PASSWORD})
+    assert client.session["_auth_user_id"] == str(volunteer.pk)
+    assert client.session.get_expiry_age() == 7 * 24 * 3600
+    client.post("/accounts/logout/")
+    client.post("/accounts/login/", {"username": "aigerim", "password": PASSWORD})
+    assert client.session["_auth_user_id"] == str(coordinator.pk)
+    assert client.session.get_expiry_age() == 12 * 3600
+
+
+def test_the_session_lengths_are_settings(client, coordinator, settings):
+    settings.STAFF_SESSION_HOURS = 2
+    client.post("/accounts/login/", {"username": "aigerim", "password": PASSWORD})
+    assert client.session.get_expiry_age() == 2 * 3600
+
+
+@pytest.fixture
+def debug_urls(settings, tmp_path):
+    """aidhub.urls as `runserver` with DEBUG on builds it, uploads kept in tmp_path."""
+    import importlib
+
+    from django.urls import clear_url_caches
+
+    import aidhub.urls
+
+    settings.MEDIA_ROOT = tmp_path
+    settings.DEBUG = True
+    importlib.reload(aidhub.urls)
+    clear_url_caches()
+    yield
+    settings.DEBUG = False
+    importlib.reload(aidhub.urls)
+    clear_url_caches()
+
+
+def test_with_debug_on_uploads_are_not_served_from_the_media_folder(
+    client, settings, tmp_path, debug_urls
+):
+    (tmp_path / "evidence").mkdir()
+    (tmp_path / "evidence" / "ab12.jpg").write_bytes(b"an unpublished receipt")
+    response = client.get(f"{settings.MEDIA_URL}evidence/ab12.jpg")
+    assert response.status_code == 404
