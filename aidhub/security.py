@@ -6,13 +6,17 @@ from collections.abc import Callable
 import segno
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.exceptions import BadRequest
+from django.core.mail import send_mail
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.crypto import constant_time_compare
+from django.utils.http import base36_to_int, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -102,33 +106,135 @@ def _next(request: HttpRequest) -> str:
     return target if safe else "/"
 
 
+class TwoFactorSetupTokenGenerator(PasswordResetTokenGenerator):
+    """The second factor of the first enrolment: a link sent to the account's e-mail address
+    or issued by a superuser. It names the user's authenticator devices as they were when it
+    was made, so it stops working once it has been opened (opening makes a new secret) or a
+    device is confirmed, and after TWO_FACTOR_SETUP_HOURS in any case."""
+
+    key_salt = "aidhub.security.TwoFactorSetupTokenGenerator"
+
+    def _make_hash_value(self, user, timestamp: int) -> str:
+        devices = TOTPDevice.objects.filter(user=user).order_by("pk")
+        state = ",".join(
+            f"{pk}:{confirmed}" for pk, confirmed in devices.values_list("pk", "confirmed")
+        )
+        return f"{user.pk}{user.password}{timestamp}{state}"
+
+    def check_token(self, user, token: str) -> bool:
+        # As Django's, with this link's own lifetime instead of PASSWORD_RESET_TIMEOUT.
+        made_b36, _sep, _hash = (token or "").partition("-")
+        try:
+            made = base36_to_int(made_b36)
+        except ValueError:
+            return False
+        genuine = any(
+            constant_time_compare(self._make_token_with_timestamp(user, made, secret), token)
+            for secret in [self.secret, *self.secret_fallbacks]
+        )
+        age = self._num_seconds(self._now()) - made
+        return genuine and 0 <= age <= settings.TWO_FACTOR_SETUP_HOURS * 3600
+
+
+setup_tokens = TwoFactorSetupTokenGenerator()
+SETUP_SESSION_KEY = "aidhub_two_factor_setup_device"
+
+
+def two_factor_setup_link(user) -> str:
+    """An absolute one-time link that lets `user`, signed in with their password, enrol."""
+    return settings.SITE_URL + reverse("two_factor_setup", args=[setup_tokens.make_token(user)])
+
+
+@transaction.atomic
+def two_factor_setup_begin(*, user) -> TOTPDevice:
+    """A new secret for each enrolment attempt: secrets shown before and never confirmed go."""
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+
+
+@transaction.atomic
+def two_factor_setup_confirm(*, device: TOTPDevice) -> bool:
+    """Confirm the device once (two tabs racing confirm it once); other attempts go."""
+    if not TOTPDevice.objects.filter(pk=device.pk, confirmed=False).update(confirmed=True):
+        return False
+    TOTPDevice.objects.filter(user=device.user, confirmed=False).delete()
+    device.confirmed = True
+    return True
+
+
+def _setup_device(request: HttpRequest) -> TOTPDevice | None:
+    """The unconfirmed device this session opened a setup link for, if any."""
+    pk = request.session.get(SETUP_SESSION_KEY)
+    return (
+        TOTPDevice.objects.filter(pk=pk, user=request.user, confirmed=False).first() if pk else None
+    )
+
+
+def _send_setup_link(request: HttpRequest) -> str:
+    """E-mail a setup link to the account's own address; the message to show."""
+    user = request.user
+    if not user.email:
+        return _("Your account has no e-mail address. Ask a site administrator for a setup link.")
+    subject = _("Set up two-step sign-in on AidHub")
+    body = _(
+        "Open this link, signed in as %(username)s, to set up your authenticator app. "
+        "It works once, for %(hours)s hours.\n%(link)s\n\n"
+        "If you did not ask for it, someone knows your password: change it."
+    ) % {
+        "username": user.get_username(),
+        "hours": settings.TWO_FACTOR_SETUP_HOURS,
+        "link": two_factor_setup_link(user),
+    }
+    try:
+        send_mail(subject, body, None, [user.email])
+    except OSError:
+        return _("The e-mail could not be sent just now. Try again in a few minutes.")
+    return _("A setup link is on its way to your e-mail address. Open it on this device.")
+
+
+@login_required
+@require_GET
+def two_factor_setup(request: HttpRequest, token: str) -> HttpResponse:
+    """Open a setup link: a new secret for this session, shown on the two-step page."""
+    if request.user.is_verified() or user_has_device(request.user, confirmed=True):
+        return redirect("two_factor")
+    if not setup_tokens.check_token(request.user, token):
+        context = {"invalid_link": True, "next": "/"}
+        return render(request, "registration/two_factor.html", context, status=400)
+    device = two_factor_setup_begin(user=request.user)
+    request.session[SETUP_SESSION_KEY] = device.pk
+    # The token leaves the address bar (and any Referer) at once, as Django's password reset.
+    return redirect("two_factor")
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def two_factor(request: HttpRequest) -> HttpResponse:
-    """Set up an authenticator app (first time) or enter its current code."""
+    """Enter the authenticator's current code; the first time, set the authenticator up with
+    the secret a setup link showed, or ask for such a link."""
     user = request.user
-    confirmed = user_has_device(user, confirmed=True)
-    device = (
-        TOTPDevice.objects.filter(user=user, confirmed=True).first()
-        if confirmed
-        else TOTPDevice.objects.filter(user=user, confirmed=False).first()
-        or TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
-    )
-    error = ""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or _setup_device(request)
+    context = {"next": _next(request), "error": "", "notice": ""}
+    if device is None:
+        # The password alone never shows a secret: anyone holding it could enrol their phone.
+        if request.method == "POST" and "send_link" in request.POST:
+            context["notice"] = _send_setup_link(request)
+        context["needs_link"] = True
+        return render(request, "registration/two_factor.html", context)
     if request.method == "POST":
         token = "".join(request.POST.get("token", "").split())
-        if device.verify_is_allowed()[0] and device.verify_token(token):
-            if not device.confirmed:
-                device.confirmed = True
-                device.save(update_fields=["confirmed"])
+        accepted = device.verify_is_allowed()[0] and device.verify_token(token)
+        if accepted and (device.confirmed or two_factor_setup_confirm(device=device)):
+            request.session.pop(SETUP_SESSION_KEY, None)
             otp_login(request, device)
             return redirect(_next(request))
-        error = _("That code is not right, or came too late. Try the newest code.")
-    context = {"confirmed": device.confirmed, "error": error, "next": _next(request)}
+        context["error"] = _("That code is not right, or came too late. Try the newest code.")
+    context["confirmed"] = device.confirmed
     if not device.confirmed:
         context["qr"] = segno.make(device.config_url, error="m").svg_inline(scale=4)
         context["secret"] = device.config_url.split("secret=")[1].split("&")[0]
-    return render(request, "registration/two_factor.html", context, status=400 if error else 200)
+    status = 400 if context["error"] else 200
+    return render(request, "registration/two_factor.html", context, status=status)
 
 
 def ratelimited(request: HttpRequest, exception: Exception) -> HttpResponse:

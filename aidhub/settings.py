@@ -208,6 +208,9 @@ RATELIMIT_IP_META_KEY = "aidhub.ratelimits.client_address"
 # Coordinators, organisers and staff sign in with a second step (TOTP): on in production.
 AIDHUB_REQUIRE_2FA = env.bool("AIDHUB_REQUIRE_2FA", default=PRODUCTION)
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="AidHub")
+# The first enrolment needs a one-time setup link (e-mailed, or issued by a superuser in the
+# admin or by `manage.py two_factor_link`); it expires after this many hours.
+TWO_FACTOR_SETUP_HOURS = env.int("TWO_FACTOR_SETUP_HOURS", default=24)
 # Rate limits (django-ratelimit) count in the cache: Redis in production, shared by processes.
 RATELIMIT_VIEW = "aidhub.security.ratelimited"
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)

@@ -16,6 +16,11 @@ urlpatterns = [
     path("manifest.webmanifest", pwa.manifest, name="manifest"),
     path("accounts/login/", limit("login")(auth_views.LoginView.as_view()), name="login"),
     path("accounts/two-factor/", limit("two_factor")(security.two_factor), name="two_factor"),
+    path(
+        "accounts/two-factor/setup/<str:token>/",
+        security.two_factor_setup,
+        name="two_factor_setup",
+    ),
     path("accounts/logout/", pwa.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("", include("deliveries.urls")),

@@ -60,6 +60,7 @@ SITE = {
     "login": ("GET", EVERYONE, {}),
     "start": ("GET", SIGNED_IN, {}),
     "two_factor": ("GET", SIGNED_IN, {}),
+    "two_factor_setup": ("GET", SIGNED_IN, {"token": "wrong"}),
     "logout": ("POST", EVERYONE, {}),
     "set_language": ("POST", EVERYONE, {}),
     "deliveries:mine": ("GET", SIGNED_IN, {}),

@@ -1,4 +1,9 @@
+import datetime
+import re
+
 import pytest
+from django.conf import settings as django_settings
+from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -47,12 +52,20 @@ def test_too_many_login_posts_from_one_address_are_slowed_down(client, settings)
     assert statuses[10:] == [429, 429]
 
 
+def setup_link(user) -> str:
+    from aidhub.security import two_factor_setup_link
+
+    return two_factor_setup_link(user).removeprefix(django_settings.SITE_URL)
+
+
 def test_coordinators_must_set_up_and_use_a_second_step(client, coordinator, settings):
     settings.AIDHUB_REQUIRE_2FA = True
     client.force_login(coordinator)
     response = client.get("/hubs/palace/manage/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/two-factor/?next=/hubs/palace/manage/")
+    opened = client.get(setup_link(coordinator))
+    assert opened["Location"] == "/accounts/two-factor/"  # the token leaves the address bar
     setup = client.get(response["Location"])
     assert "<svg" in setup.text  # the QR code for the authenticator app
     device = TOTPDevice.objects.get(user=coordinator)
@@ -66,6 +79,116 @@ def test_coordinators_must_set_up_and_use_a_second_step(client, coordinator, set
     )
     assert right["Location"] == "/hubs/palace/manage/"
     assert client.get("/hubs/palace/manage/").status_code == 200
+
+
+def test_the_password_alone_never_shows_an_authenticator_secret(client, coordinator, settings):
+    settings.AIDHUB_REQUIRE_2FA = True
+    client.force_login(coordinator)
+    page = client.get("/accounts/two-factor/")
+    assert page.status_code == 200
+    assert "<svg" not in page.text and "secret" not in page.text
+    assert "E-mail me a setup link" in page.text
+    assert not TOTPDevice.objects.exists()
+    guess = client.post("/accounts/two-factor/", {"token": "123456", "next": "/"})
+    assert "<svg" not in guess.text and not TOTPDevice.objects.exists()
+
+
+def test_the_setup_link_is_e_mailed_to_the_accounts_own_address(client, coordinator, settings):
+    from django.core import mail
+
+    settings.AIDHUB_REQUIRE_2FA = True
+    coordinator.email = "aigerim@example.org"
+    coordinator.save()
+    client.force_login(coordinator)
+    sent = client.post("/accounts/two-factor/", {"send_link": "1", "next": "/"})
+    assert "on its way" in sent.text and "<svg" not in sent.text
+    (message,) = mail.outbox
+    assert message.to == ["aigerim@example.org"]
+    link = next(w for w in message.body.split() if "/accounts/two-factor/setup/" in w)
+    client.get(link.removeprefix(settings.SITE_URL))
+    assert "<svg" in client.get("/accounts/two-factor/").text
+
+
+def test_without_an_e_mail_address_the_page_says_to_ask_an_administrator(client, coordinator):
+    from django.core import mail
+
+    coordinator.email = ""
+    coordinator.save()
+    client.force_login(coordinator)
+    sent = client.post("/accounts/two-factor/", {"send_link": "1"})
+    assert "Ask a site administrator" in sent.text and not mail.outbox
+
+
+def test_a_setup_link_works_once_and_each_opening_makes_a_new_secret(client, coordinator):
+    client.force_login(coordinator)
+    first, second = setup_link(coordinator), setup_link(coordinator)
+    client.get(first)
+    secret = TOTPDevice.objects.get(user=coordinator).key
+    again = client.get(first)
+    assert again.status_code == 400 and "has been used" in again.text
+    assert TOTPDevice.objects.get(user=coordinator).key == secret
+    # A link made before the first was opened names the devices as they were: it is spent too.
+    assert client.get(second).status_code == 400
+    client.get(setup_link(coordinator))
+    assert TOTPDevice.objects.get(user=coordinator).key != secret
+
+
+def test_a_setup_link_is_refused_once_a_device_is_confirmed(client, coordinator):
+    client.force_login(coordinator)
+    link = setup_link(coordinator)
+    TOTPDevice.objects.create(user=coordinator, name="phone", confirmed=True)
+    assert client.get(link)["Location"] == "/accounts/two-factor/"
+    assert TOTPDevice.objects.filter(user=coordinator).count() == 1  # no second secret
+
+
+def test_an_expired_or_someone_elses_setup_link_is_refused(client, coordinator, settings):
+    import time_machine
+    from django.utils import timezone
+
+    settings.TWO_FACTOR_SETUP_HOURS = 1  # within the coordinator's session
+    client.force_login(coordinator)
+    link = setup_link(coordinator)
+    later = timezone.now() + datetime.timedelta(hours=1, minutes=1)
+    with time_machine.travel(later):
+        assert client.get(link).status_code == 400
+    other = UserFactory(username="dana")
+    assert client.get(setup_link(other)).status_code == 400
+    assert client.get("/accounts/two-factor/setup/zzzzzzzzzzzzzz-abc/").status_code == 400
+    assert not TOTPDevice.objects.exists()
+
+
+def test_a_superuser_issues_a_setup_link_in_the_admin(client, coordinator, superuser):
+    from aidhub.models import AuditEvent
+
+    TOTPDevice.objects.create(user=superuser, name="phone", confirmed=True)
+    client.force_login(superuser)
+    shown = client.post(
+        "/admin/auth/user/",
+        {"action": "issue_two_factor_setup_link", "_selected_action": [coordinator.pk]},
+    )
+    assert shown.status_code == 200 and "no-store" in shown["Cache-Control"]
+    (link,) = re.findall(r"<code>([^<]+)</code>", shown.text)
+    assert AuditEvent.objects.get().action == "two_factor_link_issued"
+    client.force_login(coordinator)
+    client.get(link.removeprefix(django_settings.SITE_URL))
+    assert "<svg" in client.get("/accounts/two-factor/").text
+
+
+def test_only_superusers_may_issue_setup_links(client, coordinator):
+    coordinator.user_permissions.add(*Permission.objects.filter(codename__endswith="_user"))
+    client.force_login(coordinator)
+    page = client.get("/admin/auth/user/")
+    assert page.status_code == 200 and "issue_two_factor_setup_link" not in page.text
+
+
+def test_the_server_prints_a_setup_link_for_the_first_superuser(superuser):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("two_factor_link", "root", stdout=out, stderr=StringIO())
+    assert "/accounts/two-factor/setup/" in out.getvalue()
 
 
 def test_the_next_sign_in_asks_for_the_code_of_the_confirmed_device(client, coordinator, settings):
