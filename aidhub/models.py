@@ -25,3 +25,19 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.target}"
+
+
+class IdempotentSubmission(models.Model):
+    """A one-time token of a write (a form's hidden field, a phone's Idempotency-Key) and the
+    result its first request got. The UNIQUE key decides between two copies sent at once; the
+    body's hash tells a repeat (same answer, nothing written) from a reuse (refused)."""
+
+    key = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # SHA-256 of the path and the body; empty only for rows recorded before bodies were hashed.
+    body_sha256 = models.CharField(max_length=64, blank=True)
+    result = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return self.key

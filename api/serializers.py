@@ -20,7 +20,7 @@ from ledger.money import format_amount
 from ledger.queries import EntryView
 from ledger.schemas import UNITS
 
-# IdempotentSubmission.key holds 64 characters; API keys get a 4-character prefix.
+# aidhub.IdempotentSubmission.key holds 64 characters; API keys get a 4-character prefix.
 KEY_LENGTH = 60
 
 

@@ -5,7 +5,6 @@ through `deliveries.services`."""
 import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -24,6 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from aidhub import idempotency
 from aidhub.uploads import MAX_UPLOAD_BYTES, CleanFile, clean_image
 from deliveries import queries as delivery_queries
 from deliveries import services as delivery_services
@@ -297,10 +297,6 @@ class LedgerEntryDetail(Public, generics.RetrieveAPIView):
 # ---- the volunteers' report -----------------------------------------------------------------
 
 
-class _AlreadyDone(Exception):
-    pass
-
-
 class DeliveryReport(APIView):
     """A volunteer reports the handover of their delivery with photos (multipart)."""
 
@@ -337,42 +333,37 @@ class DeliveryReport(APIView):
             raise PayloadTooLarge(
                 _("A report may be at most %(mb)s MB.") % {"mb": MAX_REPORT_BYTES // 2**20}
             )
+        # The same one-time token rule as every form (aidhub/idempotency.py): a repeat gets
+        # the first answer, the key with another body is a 409.
         key = _idempotency_key(request.headers.get("Idempotency-Key"))
-        if key and (replay := _replay(request, delivery, key)):
+        submission = _submission(request, key) if key else None
+        if submission and (replay := _replay(submission, delivery)):
             return replay
         data = _valid(s.ReportInputSerializer(data=request.data))
-        if not key and data.get("idempotency_key"):
-            key = _idempotency_key(data["idempotency_key"])
-            if replay := _replay(request, delivery, key):
+        if submission is None and data.get("idempotency_key"):
+            submission = _submission(request, _idempotency_key(data["idempotency_key"]))
+            if replay := _replay(submission, delivery):
                 return replay
         photos = _clean_photos(data["photos"])
+
+        def record() -> str:
+            proof = delivery_services.delivery_report(
+                delivery=delivery,
+                volunteer=request.user,
+                people=data["people"],
+                households=data.get("households"),
+                note=data.get("note", ""),
+                photos=photos,
+            )
+            return f"{_report_path(delivery)}#{proof.pk}"
+
+        if submission is None:
+            return _answer(record(), delivery, replayed=False)
         try:
-            with transaction.atomic():
-                proof = delivery_services.delivery_report(
-                    delivery=delivery,
-                    volunteer=request.user,
-                    people=data["people"],
-                    households=data.get("households"),
-                    note=data.get("note", ""),
-                    photos=photos,
-                )
-                result = f"{_report_path(delivery)}#{proof.pk}"
-                if key and not delivery_services.submission_remember(
-                    key=KEY_PREFIX + key, user=request.user, result_url=result
-                ):
-                    raise _AlreadyDone
-        except _AlreadyDone:  # the same report won a race a moment ago: give its answer
-            replay = _replay(request, delivery, key)
-            if replay is None:  # another account's key
-                raise KeyReused() from None
-            return replay
-        except DjangoValidationError:
-            # A copy of this report that was still in flight when we looked may have been
-            # recorded meanwhile (the delivery is then no longer on its way): same answer.
-            if key and (replay := _replay(request, delivery, key)):
-                return replay
-            raise
-        return Response(s.ReportSerializer(proof).data, status=status.HTTP_201_CREATED)
+            result, replayed = submission.run(record)
+        except idempotency.Conflict:
+            raise KeyReused() from None
+        return _answer(result, delivery, replayed=replayed)
 
 
 def _report_path(delivery: Delivery) -> str:
@@ -416,19 +407,34 @@ def _clean_photos(uploads: list) -> list[CleanFile]:
     return photos
 
 
-def _replay(request: Request, delivery: Delivery, key: str) -> Response | None:
-    """The first answer to this key, if this user already used it: same status, same body."""
-    stored = delivery_services.submission_replay(key=KEY_PREFIX + key, user=request.user)
-    if stored is None:
-        return None
-    path, _hash, report = stored.rpartition("#")
+def _submission(request: Request, key: str) -> idempotency.Submission:
+    return idempotency.Submission(
+        key=KEY_PREFIX + key,
+        user_id=request.user.pk,
+        body_sha256=idempotency.body_sha256(request),
+    )
+
+
+def _replay(submission: idempotency.Submission, delivery: Delivery) -> Response | None:
+    """The first answer to this key, if this user already sent this report with it."""
+    try:
+        stored = submission.outcome()
+    except idempotency.Conflict:
+        raise KeyReused() from None
+    return None if stored is None else _answer(stored, delivery, replayed=True)
+
+
+def _answer(result: str, delivery: Delivery, *, replayed: bool) -> Response:
+    """The report named by a stored result, as the 201 its first request got."""
+    path, _hash, report = result.rpartition("#")
     proof = None
     if path == _report_path(delivery) and report.isdigit():
         proof = ProofOfDelivery.objects.filter(pk=int(report), delivery=delivery).first()
-    if proof is None:
+    if proof is None:  # a key recorded before bodies were hashed, used for another delivery
         raise KeyReused()
     response = Response(s.ReportSerializer(proof).data, status=status.HTTP_201_CREATED)
-    response["Idempotent-Replayed"] = "true"
+    if replayed:
+        response["Idempotent-Replayed"] = "true"
     return response
 
 

@@ -248,7 +248,8 @@ def count(accepted: dict[str, str]) -> tuple[int, int, int]:
     """(lost, duplicated, proofs) counted from the database."""
     from django.db.models import Count
 
-    from deliveries.models import IdempotentSubmission, ProofOfDelivery
+    from aidhub.models import IdempotentSubmission
+    from deliveries.models import ProofOfDelivery
 
     slugs = set(accepted.values())
     per_delivery = dict(

@@ -1,5 +1,3 @@
-import uuid
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -10,15 +8,6 @@ from hubs.models import Place, SupplyRequest
 from .services import MAX_PHOTOS
 
 OPEN = [SupplyRequest.Status.OPEN, SupplyRequest.Status.PARTLY]
-
-
-class IdempotentForm(forms.Form):
-    """Carries a key made when the form is shown (or by the phone's offline queue): sending
-    the same form again, by a retry or a double tap, is recognised and recorded once."""
-
-    idempotency_key = forms.CharField(
-        widget=forms.HiddenInput, max_length=64, min_length=8, initial=lambda: uuid.uuid4().hex
-    )
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -44,7 +33,7 @@ class PhotosField(forms.FileField):
         return [clean_image(super(PhotosField, self).clean(f, initial)) for f in files]
 
 
-class ReportForm(IdempotentForm):
+class ReportForm(forms.Form):
     photos = PhotosField(label=_("Photos of the handover"))
     people = forms.IntegerField(
         label=_("People who received"),
@@ -68,11 +57,7 @@ class ReportForm(IdempotentForm):
     )
 
 
-class ActionForm(IdempotentForm):
-    pass
-
-
-class FailForm(IdempotentForm):
+class FailForm(forms.Form):
     reason = forms.CharField(label=_("What happened?"), max_length=200)
     returned = forms.BooleanField(label=_("The goods came back to the hub"), required=False)
 

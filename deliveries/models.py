@@ -188,16 +188,3 @@ class Handover(models.Model):
 
     def __str__(self) -> str:
         return f"handover of {self.delivery.slug}"
-
-
-class IdempotentSubmission(models.Model):
-    """A phone's submission key and the result it got: a repeat gets the same result and
-    records nothing twice (retries on a bad network, the offline queue resending)."""
-
-    key = models.CharField(max_length=64, unique=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    result_url = models.CharField(max_length=200)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self) -> str:
-        return self.key

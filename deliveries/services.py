@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
@@ -29,7 +29,6 @@ from .models import (
     Delivery,
     DeliveryLine,
     Handover,
-    IdempotentSubmission,
     ProofOfDelivery,
     ProofPhoto,
 )
@@ -218,23 +217,6 @@ def delivery_report(
         ProofPhoto(proof=proof, evidence_sha256=sha, position=n) for n, sha in enumerate(hashes)
     )
     return proof
-
-
-def submission_replay(*, key: str, user: AbstractBaseUser) -> str | None:
-    """The result URL of a submission already made with this key by this user, if any."""
-    found = IdempotentSubmission.objects.filter(key=key, user=user).first()
-    return found.result_url if found else None
-
-
-def submission_remember(*, key: str, user: AbstractBaseUser, result_url: str) -> bool:
-    """Claim the key for this submission, in the caller's transaction. False when another
-    request with the same key got there first (the caller then rolls back)."""
-    try:
-        with transaction.atomic():
-            IdempotentSubmission.objects.create(key=key, user=user, result_url=result_url)
-    except IntegrityError:
-        return False
-    return True
 
 
 def handover_code_issue(*, delivery: Delivery, volunteer: AbstractBaseUser) -> Handover:

@@ -4,41 +4,20 @@ import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from aidhub import idempotency
 from hubs.forms import line_formset
 from hubs.queries import coordinated_hubs
 from ledger.models import Evidence
 
 from . import queries, services
-from .forms import ActionForm, FailForm, HandoverConfirmForm, PlanForm, RejectForm, ReportForm
+from .forms import FailForm, HandoverConfirmForm, PlanForm, RejectForm, ReportForm
 from .models import Delivery, ProofPhoto
-
-
-class _AlreadyDone(Exception):
-    pass
-
-
-def _idempotent(request: HttpRequest, key: str, action: Callable[[], str]) -> HttpResponse:
-    """Run `action` once per key: a repeat of the same submission gets the first result."""
-    key = request.headers.get("Idempotency-Key", key)
-    replay = services.submission_replay(key=key, user=request.user)
-    if replay:
-        return redirect(replay)
-    try:
-        with transaction.atomic():
-            url = action()
-            if not services.submission_remember(key=key, user=request.user, result_url=url):
-                raise _AlreadyDone
-    except _AlreadyDone:  # the same submission won a race a moment ago: same answer
-        return redirect(services.submission_replay(key=key, user=request.user) or "/")
-    return redirect(url)
-
 
 # ---- volunteers -----------------------------------------------------------------------------
 
@@ -60,7 +39,6 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "delivery": delivery,
             "is_mine": delivery.volunteer_id == request.user.pk,
-            "action_form": ActionForm(),
             "fail_form": FailForm(),
             "proof": queries.pending_proof(delivery),
             "rejected": delivery.proofs.filter(review="rejected").first(),
@@ -72,10 +50,6 @@ def _step(
     request: HttpRequest, slug: str, step: Callable[[Delivery], object], done: str
 ) -> HttpResponse:
     delivery = queries.delivery_for(request.user, slug)
-    form = ActionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("The form was incomplete; please try again."))
-        return redirect(delivery)
 
     def action() -> str:
         step(delivery)
@@ -83,7 +57,7 @@ def _step(
         return delivery.get_absolute_url()
 
     try:
-        return _idempotent(request, form.cleaned_data["idempotency_key"], action)
+        return idempotency.respond(request, action)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect(delivery)
@@ -91,6 +65,7 @@ def _step(
 
 @login_required
 @require_POST
+@idempotency.replay_first
 def claim(request: HttpRequest, slug: str) -> HttpResponse:
     return _step(
         request,
@@ -102,6 +77,7 @@ def claim(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotency.replay_first
 def dispatch(request: HttpRequest, slug: str) -> HttpResponse:
     return _step(
         request,
@@ -113,6 +89,7 @@ def dispatch(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@idempotency.replay_first
 def report(request: HttpRequest, slug: str) -> HttpResponse:
     delivery = queries.delivery_for(request.user, slug)
     if delivery.volunteer_id != request.user.pk:
@@ -134,7 +111,7 @@ def report(request: HttpRequest, slug: str) -> HttpResponse:
             return delivery.get_absolute_url()
 
         try:
-            return _idempotent(request, data["idempotency_key"], action)
+            return idempotency.respond(request, action)
         except ValidationError as exc:
             form.add_error(None, exc)
     return render(
@@ -147,6 +124,7 @@ def report(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotency.replay_first
 def fail(request: HttpRequest, slug: str) -> HttpResponse:
     delivery = queries.delivery_for(request.user, slug)
     form = FailForm(request.POST)
@@ -163,7 +141,7 @@ def fail(request: HttpRequest, slug: str) -> HttpResponse:
         return delivery.get_absolute_url()
 
     try:
-        return _idempotent(request, data["idempotency_key"], action)
+        return idempotency.respond(request, action)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect(delivery)
@@ -231,20 +209,24 @@ def photo(request: HttpRequest, slug: str, sha256: str) -> FileResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@idempotency.replay_first
 def plan(request: HttpRequest, hub_slug: str) -> HttpResponse:
     hub = get_object_or_404(coordinated_hubs(request.user), slug=hub_slug)
     form = PlanForm(request.POST or None)
     lines = line_formset(request.POST or None)
     if request.method == "POST" and form.is_valid() and lines.is_valid():
-        try:
+
+        def record() -> str:
             delivery = services.delivery_plan(
                 hub=hub, lines=lines.lines(), by=request.user, **form.cleaned_data
             )
+            messages.success(request, _("Planned. Volunteers of the hub can claim it now."))
+            return delivery.get_absolute_url()
+
+        try:
+            return idempotency.respond(request, record)
         except ValidationError as exc:
             form.add_error(None, exc)
-        else:
-            messages.success(request, _("Planned. Volunteers of the hub can claim it now."))
-            return redirect(delivery)
     return render(
         request,
         "hubs/form.html",
@@ -261,32 +243,43 @@ def awaiting(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@idempotency.replay_first
 def verify(request: HttpRequest, slug: str) -> HttpResponse:
     delivery = queries.delivery_to_verify(request.user, slug)
     reject_form = RejectForm(request.POST if "reject" in request.POST else None)
     if request.method == "POST":
+
+        def approve() -> str:
+            index = services.delivery_verify(delivery=delivery, coordinator=request.user)
+            messages.success(request, _("Verified: ledger entry %(index)s.") % {"index": index})
+            return reverse("deliveries:awaiting")
+
+        def blur() -> str:
+            from .tasks import proof_photo_blur
+
+            photo = get_object_or_404(
+                ProofPhoto, pk=request.POST.get("blur", ""), proof__delivery=delivery
+            )
+            proof_photo_blur.delay_on_commit(photo.pk)
+            messages.info(request, _("Blurring faces. Reload the page in a moment."))
+            return reverse("deliveries:verify", args=[delivery.slug])
+
+        def reject() -> str:
+            services.delivery_reject(
+                delivery=delivery,
+                coordinator=request.user,
+                reason=reject_form.cleaned_data["reason"],
+            )
+            messages.success(request, _("Sent back to the volunteer."))
+            return reverse("deliveries:awaiting")
+
         try:
             if "approve" in request.POST:
-                index = services.delivery_verify(delivery=delivery, coordinator=request.user)
-                messages.success(request, _("Verified: ledger entry %(index)s.") % {"index": index})
-                return redirect("deliveries:awaiting")
+                return idempotency.respond(request, approve)
             if "blur" in request.POST:
-                from .tasks import proof_photo_blur
-
-                photo = get_object_or_404(
-                    ProofPhoto, pk=request.POST.get("blur", ""), proof__delivery=delivery
-                )
-                proof_photo_blur.delay_on_commit(photo.pk)
-                messages.info(request, _("Blurring faces. Reload the page in a moment."))
-                return redirect("deliveries:verify", slug=delivery.slug)
+                return idempotency.respond(request, blur)
             if reject_form.is_valid():
-                services.delivery_reject(
-                    delivery=delivery,
-                    coordinator=request.user,
-                    reason=reject_form.cleaned_data["reason"],
-                )
-                messages.success(request, _("Sent back to the volunteer."))
-                return redirect("deliveries:awaiting")
+                return idempotency.respond(request, reject)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
     return render(

@@ -5,11 +5,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
+from aidhub import idempotency
 from aidhub.pagecache import public_page
 from hubs.forms import line_formset
 from hubs.queries import coordinated_hubs
@@ -111,25 +113,30 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@idempotency.replay_first
 def donation_new(request: HttpRequest, slug: str) -> HttpResponse:
     fundraiser = _organised(request, slug)
     form = DonationForm(request.POST or None, request.FILES or None,
                         initial={"currency": fundraiser.currency})  # fmt: skip
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+
+        def record() -> str:
             donation = services.donation_record(fundraiser=fundraiser, by=request.user, **data)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
             messages.success(request, _("Recorded. The donor's receipt code is %(code)s.")
                              % {"code": donation.receipt_code})  # fmt: skip
-            return redirect("donations:manage", slug=fundraiser.slug)
+            return reverse("donations:manage", args=[fundraiser.slug])
+
+        try:
+            return idempotency.respond(request, record)
+        except ValidationError as exc:
+            form.add_error(None, exc)
     return _form_page(request, fundraiser, _("Record a donation"), form)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@idempotency.replay_first
 def expense_new(request: HttpRequest, slug: str) -> HttpResponse:
     fundraiser = _organised(request, slug)
     form = ExpenseForm(request.POST or None, request.FILES or None,
@@ -139,21 +146,25 @@ def expense_new(request: HttpRequest, slug: str) -> HttpResponse:
         lines.is_valid() or (not lines.has_changed() and not any(lines.errors))
     )
     if request.method == "POST" and form.is_valid() and lines_ok:
-        try:
+
+        def record() -> str:
             services.expense_record(
                 fundraiser=fundraiser, by=request.user,
                 lines=lines.lines() if lines.is_valid() else [], **form.cleaned_data,
             )  # fmt: skip
+            messages.success(request, _("The expense and its receipt are in the ledger."))
+            return reverse("donations:manage", args=[fundraiser.slug])
+
+        try:
+            return idempotency.respond(request, record)
         except ValidationError as exc:
             form.add_error(None, exc)
-        else:
-            messages.success(request, _("The expense and its receipt are in the ledger."))
-            return redirect("donations:manage", slug=fundraiser.slug)
     return _form_page(request, fundraiser, _("Record an expense"), form, lines)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@idempotency.replay_first
 def correct(request: HttpRequest, slug: str, kind: str, pk: int) -> HttpResponse:
     fundraiser = _organised(request, slug)
     model = {"donation": Donation, "expense": Expense}[kind]
@@ -162,42 +173,49 @@ def correct(request: HttpRequest, slug: str, kind: str, pk: int) -> HttpResponse
         raise Http404(_("This was already corrected."))
     form = CorrectionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+
+        def record() -> str:
             index = services.correction_record(row=row, by=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
             messages.success(
                 request,
                 _("Reversed by ledger entry %(index)s. Now record the right version, if any.")
                 % {"index": index},
             )  # fmt: skip
             target = "donations:donation_new" if kind == "donation" else "donations:expense_new"
-            return redirect(target, slug=fundraiser.slug)
+            return reverse(target, args=[fundraiser.slug])
+
+        try:
+            return idempotency.respond(request, record)
+        except ValidationError as exc:
+            form.add_error(None, exc)
     title = _("Correct ledger entry %(index)s") % {"index": row.ledger_index}
     return _form_page(request, fundraiser, title, form, extra={"row": row})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@idempotency.replay_first
 def statement(request: HttpRequest, slug: str) -> HttpResponse:
     fundraiser = _organised(request, slug)
     session_key = f"statement:{fundraiser.pk}"
     form = StatementForm(request.POST or None, request.FILES or None)
     rows = request.session.get(session_key)
     if request.method == "POST" and "confirm" in request.POST and rows:
-        try:
+
+        def record() -> str:
             created = statements.statement_import(fundraiser, rows, by=request.user)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
             del request.session[session_key]
             messages.success(
                 request,
                 ngettext("%(n)s new donation recorded.", "%(n)s new donations recorded.", created)
                 % {"n": created},
             )
-            return redirect("donations:manage", slug=fundraiser.slug)
+            return reverse("donations:manage", args=[fundraiser.slug])
+
+        try:
+            return idempotency.respond(request, record)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
     elif request.method == "POST" and form.is_valid():
         try:
             text = form.cleaned_data["statement"].read(2_000_000).decode("utf-8-sig")

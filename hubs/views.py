@@ -3,10 +3,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from aidhub import idempotency
 from ledger import queries as ledger_queries
 
 from . import queries, services
@@ -120,89 +122,106 @@ def _form_page(request, hub, title, form, lines, extra=None) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@idempotency.replay_first
 def receive(request: HttpRequest, slug: str) -> HttpResponse:
     hub = _coordinated_hub(request, slug)
     form = ReceiveForm(request.POST or None)
     lines = line_formset(request.POST or None)
     if request.method == "POST" and form.is_valid() and lines.is_valid():
-        try:
+
+        def record() -> str:
             index = services.hub_receive_goods(
                 hub=hub,
                 lines=lines.lines(),
                 by=request.user,
                 public_name=form.cleaned_data["public_name"],
             )
+            messages.success(request, _("Recorded as ledger entry %(index)s.") % {"index": index})
+            return reverse("hubs:manage", args=[hub.slug])
+
+        try:
+            return idempotency.respond(request, record)
         except ValidationError as exc:
             form.add_error(None, exc)
-        else:
-            messages.success(request, _("Recorded as ledger entry %(index)s.") % {"index": index})
-            return redirect("hubs:manage", slug=hub.slug)
     return _form_page(request, hub, _("Goods received"), form, lines)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@idempotency.replay_first
 def transfer(request: HttpRequest, slug: str) -> HttpResponse:
     hub = _coordinated_hub(request, slug)
     form = TransferForm(request.POST or None)
     form.fields["to_hub"].queryset = form.fields["to_hub"].queryset.exclude(pk=hub.pk)
     lines = line_formset(request.POST or None)
     if request.method == "POST" and form.is_valid() and lines.is_valid():
-        try:
+
+        def record() -> str:
             index = services.stock_transfer(
                 from_hub=hub, to_hub=form.cleaned_data["to_hub"], lines=lines.lines(),
                 by=request.user,
             )  # fmt: skip
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
             messages.success(request, _("Transfer recorded as ledger entry %(index)s.") % {
                 "index": index})  # fmt: skip
-            return redirect("hubs:manage", slug=hub.slug)
+            return reverse("hubs:manage", args=[hub.slug])
+
+        try:
+            return idempotency.respond(request, record)
+        except ValidationError as exc:
+            form.add_error(None, exc)
     return _form_page(request, hub, _("Transfer to another hub"), form, lines)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@idempotency.replay_first
 def adjust(request: HttpRequest, slug: str) -> HttpResponse:
     hub = _coordinated_hub(request, slug)
     form = AdjustForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+
+        def record() -> str:
             services.stock_adjust(hub=hub, by=request.user, **form.cleaned_data)
+            messages.success(request, _("Stock adjusted."))
+            return reverse("hubs:manage", args=[hub.slug])
+
+        try:
+            return idempotency.respond(request, record)
         except ValidationError as exc:
             form.add_error(None, exc)
-        else:
-            messages.success(request, _("Stock adjusted."))
-            return redirect("hubs:manage", slug=hub.slug)
     return _form_page(request, hub, _("Adjust stock after a count"), form, None)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@idempotency.replay_first
 def request_new(request: HttpRequest, slug: str) -> HttpResponse:
     hub = _coordinated_hub(request, slug)
     form = RequestForm(request.POST or None)
     lines = line_formset(request.POST or None)
     duplicate = None
     if request.method == "POST" and form.is_valid() and lines.is_valid():
-        try:
+
+        def record() -> str:
             services.request_create(
                 hub=hub, lines=lines.lines(), by=request.user, **form.cleaned_data
             )
+            messages.success(request, _("The request is filed and shown on the needs board."))
+            return reverse("hubs:manage", args=[hub.slug])
+
+        try:
+            return idempotency.respond(request, record)
         except services.DuplicateRequest as exc:
             duplicate = exc.existing
             form.add_error(None, exc)
         except ValidationError as exc:
             form.add_error(None, exc)
-        else:
-            messages.success(request, _("The request is filed and shown on the needs board."))
-            return redirect("hubs:manage", slug=hub.slug)
     return _form_page(request, hub, _("New supply request"), form, lines, {"duplicate": duplicate})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@idempotency.replay_first
 def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
     supply_request = _coordinated_request(request, pk)
     if not supply_request.is_open:
@@ -214,17 +233,20 @@ def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
     lines = line_formset(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid() and lines.is_valid():
         data = form.cleaned_data
-        try:
+
+        def record() -> str:
             services.request_update(
                 request=supply_request, lines=lines.lines(), by=request.user,
                 urgency=data["urgency"], needed_by=data["needed_by"], note=data["note"],
                 requester_contact=data["requester_contact"],
             )  # fmt: skip
+            messages.success(request, _("The request is updated."))
+            return reverse("hubs:manage", args=[supply_request.hub.slug])
+
+        try:
+            return idempotency.respond(request, record)
         except ValidationError as exc:
             form.add_error(None, exc)
-        else:
-            messages.success(request, _("The request is updated."))
-            return redirect("hubs:manage", slug=supply_request.hub.slug)
     form.fields["place"].disabled = True
     return _form_page(
         request, supply_request.hub, _("Update request %(id)s") % {"id": pk}, form, lines
@@ -233,17 +255,25 @@ def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@idempotency.replay_first
 def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     supply_request = _coordinated_request(request, pk)
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if services.request_cancel(
-            request=supply_request, reason=form.cleaned_data["reason"], by=request.user
-        ):
-            messages.success(request, _("The request is cancelled."))
-        else:
-            messages.error(request, _("The request was already closed."))
-        return redirect("hubs:manage", slug=supply_request.hub.slug)
+
+        def record() -> str:
+            if services.request_cancel(
+                request=supply_request, reason=form.cleaned_data["reason"], by=request.user
+            ):
+                messages.success(request, _("The request is cancelled."))
+            else:
+                messages.error(request, _("The request was already closed."))
+            return reverse("hubs:manage", args=[supply_request.hub.slug])
+
+        try:
+            return idempotency.respond(request, record)
+        except ValidationError as exc:
+            form.add_error(None, exc)
     return _form_page(
         request, supply_request.hub, _("Cancel request %(id)s") % {"id": pk}, form, None
     )

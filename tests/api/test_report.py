@@ -8,8 +8,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from PIL import Image
 
+from aidhub import idempotency
+from aidhub.models import IdempotentSubmission
 from deliveries import services
-from deliveries.models import Delivery, IdempotentSubmission, ProofOfDelivery
+from deliveries.models import Delivery, ProofOfDelivery
 from ledger.models import Evidence
 from tests.aidhub.test_uploads import jpeg_with_gps
 
@@ -129,6 +131,27 @@ def test_a_key_used_for_another_delivery_is_a_409(
     assert response.status_code == 409
     assert "Idempotency-Key" in response.json()["detail"]
     assert not second.proofs.exists()
+
+
+def test_the_same_key_with_another_body_is_a_409_not_the_first_answer(
+    client, dispatched, volunteer, media
+):
+    login(client, volunteer)
+    assert post(client, dispatched, key="changed-body-1").status_code == 201
+    response = post(client, dispatched, report(people="7"), key="changed-body-1")
+    assert response.status_code == 409
+    assert "Idempotency-Key" in response.json()["detail"]
+    assert [p.people for p in ProofOfDelivery.objects.all()] == [42]
+
+
+def test_a_key_kept_from_before_bodies_were_hashed_still_gets_its_answer(
+    client, dispatched, volunteer, media
+):
+    login(client, volunteer)
+    first = post(client, dispatched, key="queued-before-1")
+    IdempotentSubmission.objects.update(body_sha256="")  # as the migration copied it
+    again = post(client, dispatched, key="queued-before-1")
+    assert (again.status_code, again.json()) == (201, first.json())
 
 
 def test_a_malformed_idempotency_key_is_a_400_naming_it(client, dispatched, volunteer, media):
@@ -283,14 +306,14 @@ def test_a_copy_that_raced_the_first_gets_the_first_answer(
 ):
     login(client, volunteer)
     first = post(client, dispatched, key="raced-key-01")
-    real = services.submission_replay
+    real = idempotency.Submission.outcome
     calls = []
 
-    def not_yet_committed(**kwargs):
-        calls.append(kwargs)
-        return None if len(calls) == 1 else real(**kwargs)  # first look: the other still runs
+    def not_yet_committed(self):
+        calls.append(self)
+        return None if len(calls) == 1 else real(self)  # first look: the other still runs
 
-    monkeypatch.setattr(services, "submission_replay", not_yet_committed)
+    monkeypatch.setattr(idempotency.Submission, "outcome", not_yet_committed)
     again = post(client, dispatched, key="raced-key-01")
     assert (again.status_code, again.json()) == (201, first.json())
     assert ProofOfDelivery.objects.count() == 1

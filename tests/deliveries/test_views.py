@@ -8,6 +8,7 @@ from PIL import Image
 from deliveries import services
 from deliveries.models import Delivery, ProofOfDelivery
 from ledger.models import Evidence
+from tests.aidhub.test_idempotency import one_time_token
 from tests.aidhub.test_uploads import jpeg_with_gps
 from tests.factories import PASSWORD
 from tests.ledger.factories import jpeg_bytes
@@ -51,8 +52,7 @@ def test_volunteer_sees_what_to_take_where_and_claims_it(client, planned, volunt
     assert [d.slug for d in response.context["free"]] == [planned.slug]
     page = client.get(planned.get_absolute_url())
     assert "Flour" in page.text and "Isfana" in page.text
-    key = page.context["action_form"]["idempotency_key"].value()
-    client.post(f"/deliveries/{planned.slug}/claim/", {"idempotency_key": key})
+    client.post(f"/deliveries/{planned.slug}/claim/", {"idempotency_key": one_time_token(page)})
     planned.refresh_from_db()
     assert planned.volunteer == volunteer
 

@@ -19,8 +19,9 @@ from django.db import close_old_connections
 from django.test import Client
 from django.utils import timezone
 
+from aidhub.models import IdempotentSubmission
 from deliveries import services
-from deliveries.models import Delivery, IdempotentSubmission, ProofOfDelivery
+from deliveries.models import Delivery, ProofOfDelivery
 from donations.models import Fundraiser
 from ledger import merkle
 from ledger import services as ledger

@@ -1,0 +1,164 @@
+"""One-time tokens: every write sent from a form or by the API is recorded once.
+
+A form carries a token made when the page was shown (`{% one_time_token %}`); a phone sends an
+Idempotency-Key header (the offline queue) or the same field. The first request with a token
+claims it, by inserting it with a hash of its path and body, in the same transaction as the
+write. Then:
+
+- a repeat (double tap, retry, resend from the queue) with the same body gets the first
+  result and writes nothing;
+- the same token with another body, on another page or from another account is refused (409);
+- two copies at the same moment: the UNIQUE key decides. On PostgreSQL the second INSERT waits
+  for the first transaction and then fails; on SQLite the second waits for the write lock. The
+  loser answers as a repeat.
+
+A write that fails (a form error) rolls its claim back with it, so the token can be sent again
+once the form is corrected. A POST without a token is accepted and protected by nothing: every
+form we render carries one, and a client that leaves it out could as well send two tokens.
+"""
+
+import hashlib
+import json
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from .models import IdempotentSubmission
+
+FIELD = "idempotency_key"
+HEADER = "Idempotency-Key"
+KEY = re.compile(r"^[\x21-\x7e]{8,64}$")
+# Not part of what was asked for: the CSRF token changes between renders of the same form.
+NOT_BODY = frozenset({FIELD, "csrfmiddlewaretoken"})
+
+
+class Conflict(Exception):
+    """The token was already used for another request: another body, page or account."""
+
+
+def new_token() -> str:
+    return uuid.uuid4().hex
+
+
+def body_sha256(request: HttpRequest) -> str:
+    """What the request asks for: its path, its fields and the bytes of its files."""
+    fields = sorted((k, v) for k, v in request.POST.lists() if k not in NOT_BODY)
+    files = []
+    for name, uploads in sorted(request.FILES.lists()):
+        hashes = []
+        for upload in uploads:
+            sha = hashlib.sha256()
+            for chunk in upload.chunks():
+                sha.update(chunk)
+            upload.seek(0)
+            hashes.append(sha.hexdigest())
+        files.append((name, hashes))
+    canonical = json.dumps([request.path, fields, files], ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Submission:
+    key: str
+    user_id: int
+    body_sha256: str
+
+    def outcome(self) -> str | None:
+        """The first request's result, or None if the token is new; Conflict if it was used
+        for something else."""
+        row = IdempotentSubmission.objects.filter(key=self.key).first()
+        if row is None:
+            return None
+        legacy = not row.body_sha256  # recorded before bodies were hashed: the key alone
+        if row.user_id != self.user_id or not (legacy or row.body_sha256 == self.body_sha256):
+            raise Conflict
+        return row.result
+
+    def run(self, action: Callable[[], str]) -> tuple[str, bool]:
+        """Claim the token and run `action` (which returns the result to remember) in one
+        transaction; (result, True) if another copy had claimed it: its result, not run."""
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    claim = IdempotentSubmission.objects.create(
+                        key=self.key, user_id=self.user_id, body_sha256=self.body_sha256
+                    )
+            except IntegrityError:
+                claim = None  # taken, and committed: we waited for it if it was in flight
+            if claim is not None:
+                result = action()
+                IdempotentSubmission.objects.filter(pk=claim.pk).update(result=result)
+                return result, False
+        result = self.outcome()
+        if result is None:  # claimed and then deleted meanwhile: never by this app
+            raise Conflict
+        return result, True
+
+
+def submission(request: HttpRequest, *, key: str = "", user=None) -> Submission | None:
+    """The request's one-time token, if it has one and a signed-in user: the header first, then
+    the form field. ValidationError for a token that is not one."""
+    user = user or request.user
+    key = key or request.headers.get(HEADER) or request.POST.get(FIELD, "")
+    if not key or not user.is_authenticated:
+        return None
+    if not KEY.match(key):
+        raise ValidationError(
+            _("This form is out of date. Open it again and send it once more."), code="token"
+        )
+    return Submission(key=key, user_id=user.pk, body_sha256=body_sha256(request))
+
+
+# ---- for form views -------------------------------------------------------------------------
+
+
+def conflict_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "409.html", status=409)
+
+
+def _replayed(request: HttpRequest, result: str) -> HttpResponse:
+    messages.info(request, _("This was already recorded; it was not recorded twice."))
+    return redirect(result)
+
+
+def replay_first(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Answer a repeat before the view runs: what the first request changed (a correction
+    made, a delivery verified, a statement imported) would make the view refuse the copy."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.method == "POST":
+            try:
+                found = submission(request)
+                result = found.outcome() if found else None
+            except Conflict:
+                return conflict_page(request)
+            except ValidationError:
+                result = None  # the view's `respond` says what is wrong, in its form
+            if result is not None:
+                return _replayed(request, result)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def respond(request: HttpRequest, action: Callable[[], str]) -> HttpResponse:
+    """Run a form's write once per token and redirect to the URL `action` returns. A
+    ValidationError from `action` (or from a bad token) goes back to the view's form."""
+    found = submission(request)
+    if found is None:
+        return redirect(action())
+    try:
+        result, replayed = found.run(action)
+    except Conflict:
+        return conflict_page(request)
+    return _replayed(request, result) if replayed else redirect(result)
