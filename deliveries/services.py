@@ -318,6 +318,8 @@ def delivery_verify(*, delivery: Delivery, coordinator: AbstractBaseUser) -> int
 
 
 def _count_towards_requests(delivery: Delivery, lines, delivered_at: datetime) -> None:
+    # The place first, as every write of a place's requests does (hubs.services): no deadlock.
+    hub_services.place_record_delivery(place_id=delivery.place_id, delivered_at=delivered_at)
     left = {item.pk: (item, quantity) for item, quantity in lines}
     for request in delivery.requests.order_by("urgency", "created_at"):
         share = []
@@ -330,7 +332,6 @@ def _count_towards_requests(delivery: Delivery, lines, delivered_at: datetime) -
         hub_services.request_record_delivery(
             request=request, lines=share, delivered_at=delivered_at
         )
-    Place.objects.filter(pk=delivery.place_id).update(last_delivery_at=delivered_at)
 
 
 @transaction.atomic
@@ -356,17 +357,28 @@ def delivery_fail(*, delivery: Delivery, by: AbstractBaseUser, reason: str, retu
     allowed_user = delivery.volunteer_id == by.pk or _is_coordinator_of(by, delivery.hub)
     if not allowed_user:
         raise _refuse(_("Only the volunteer or a coordinator can close this delivery."), "not_mine")
-    was_dispatched = delivery.status == S.DISPATCHED
+    # Whether goods left the hub is read from the row locked for this change, never from the
+    # copy the caller loaded: a dispatch committing a moment earlier has taken the stock, and
+    # it must come back. On PostgreSQL the lock waits for that dispatch; on SQLite the
+    # transaction already holds the write lock (IMMEDIATE). The conditional UPDATE on the
+    # status read decides.
+    current = (
+        Delivery.objects.select_for_update()
+        .filter(pk=delivery.pk)
+        .values_list("status", flat=True)
+        .first()
+    )
+    open_states = [S.PLANNED, S.CLAIMED, S.DISPATCHED]
     status = S.RETURNED if returned else S.FAILED
-    if not _transition(
+    if current not in open_states or not _transition(
         delivery,
-        allowed=[S.PLANNED, S.CLAIMED, S.DISPATCHED],
+        allowed=[current],
         status=status,
         reason=reason.strip()[:200],
         claim_expires_at=None,
     ):
         raise _refuse(_("This delivery can no longer be changed."), "closed")
-    if returned and was_dispatched and delivery.expense_id is None:
+    if returned and current == S.DISPATCHED and delivery.expense_id is None:
         lines = [(line.item, line.quantity) for line in delivery.lines.select_related("item")]
         hub_services.stock_return(
             hub=delivery.hub, lines=lines, by=by, reference=delivery.slug, reason=reason.strip()

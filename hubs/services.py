@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -361,6 +361,16 @@ def stock_adjust(
 # ---- supply requests ------------------------------------------------------------------------
 
 
+def _lock_place(place_id: int) -> None:
+    """The duplicate check reads the open requests and then inserts: two requests for the
+    same item from one place at once would both find none. The place's row, locked until
+    commit, makes them take turns (PostgreSQL; on SQLite the IMMEDIATE transaction already
+    holds the write lock). Everything that writes a place's requests (filing, updating,
+    counting a delivery) takes this lock first, so the order is always place, then request:
+    no deadlock."""
+    Place.objects.select_for_update().filter(pk=place_id).values_list("pk").first()
+
+
 def _overlapping_open_request(
     place: Place, items: set[int], exclude: int | None = None
 ) -> tuple[SupplyRequest, list[Item]] | None:
@@ -396,6 +406,7 @@ def request_create(
     """File what a place needs. Refused with DuplicateRequest when an open request from the
     same place already asks for any of the same items: that one should be updated instead."""
     checked = check_lines(lines)
+    _lock_place(place.pk)
     duplicate = _overlapping_open_request(place, {item.pk for item, _q in checked})
     if duplicate:
         raise DuplicateRequest(*duplicate)
@@ -434,6 +445,7 @@ def request_update(
     requester_contact: str | None = None,
 ) -> SupplyRequest:
     """Change what an open request asks for. Delivered amounts are kept per item."""
+    _lock_place(request.place_id)
     request = SupplyRequest.objects.select_for_update().get(pk=request.pk)
     if not request.is_open:
         raise ValidationError(
@@ -494,12 +506,23 @@ def request_record_delivery(
     *, request: SupplyRequest, lines: Iterable[Line], delivered_at: datetime
 ) -> None:
     """Count what a delivery brought towards a request and derive the request's status."""
+    place_record_delivery(place_id=request.place_id, delivered_at=delivered_at)  # place first
     for item, quantity in lines:
         SupplyRequestLine.objects.filter(request=request, item=item).update(
             delivered=F("delivered") + quantity
         )
-    Place.objects.filter(pk=request.place_id).update(last_delivery_at=delivered_at)
     _refresh_status(request)
+
+
+def place_record_delivery(*, place_id: int, delivered_at: datetime) -> None:
+    """The place's last delivery only moves forward: a report verified late (delivered days
+    ago) must not make a place that was served yesterday look like a gap. Conditional, so
+    two verifications at once keep the later time whatever order they commit in. Locks the
+    place even when nothing changes, so a verification takes it before any request."""
+    _lock_place(place_id)
+    Place.objects.filter(
+        Q(last_delivery_at__isnull=True) | Q(last_delivery_at__lt=delivered_at), pk=place_id
+    ).update(last_delivery_at=delivered_at)
 
 
 def _refresh_status(request: SupplyRequest) -> None:

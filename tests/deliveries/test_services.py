@@ -134,6 +134,34 @@ def test_a_return_puts_the_goods_back(planned, volunteer, flour):
     assert (planned.status, planned.reason) == (S.RETURNED, "pass closed")
 
 
+def test_a_return_closed_from_a_page_loaded_before_the_dispatch_puts_the_goods_back(
+    planned, volunteer, flour
+):
+    services.delivery_claim(delivery=planned, volunteer=volunteer)
+    seen_before = Delivery.objects.get(pk=planned.pk)  # still "claimed" on this copy
+    services.delivery_dispatch(delivery=planned, volunteer=volunteer)
+    services.delivery_fail(delivery=seen_before, by=volunteer, reason="pass closed", returned=True)
+    assert StockLevel.objects.get(item=flour).quantity == 100
+
+
+def test_verifying_an_older_delivery_after_a_newer_one_keeps_the_newer_last_delivery(
+    planned, stocked, place, flour, volunteer, coordinator, media
+):
+    older = on_the_way(planned, volunteer)
+    newer = on_the_way(
+        services.delivery_plan(hub=stocked, place=place, lines=[(flour, 5)], by=coordinator),
+        volunteer,
+    )
+    newest_time = timezone.now() - timedelta(hours=1)
+    for delivery, when in [(older, timezone.now() - timedelta(days=3)), (newer, newest_time)]:
+        services.delivery_report(delivery=delivery, volunteer=volunteer, people=9,
+                                 photos=[photo()], delivered_at=when)  # fmt: skip
+    services.delivery_verify(delivery=newer, coordinator=coordinator)
+    services.delivery_verify(delivery=older, coordinator=coordinator)  # it answered a request
+    place.refresh_from_db()
+    assert place.last_delivery_at == newest_time
+
+
 def test_report_needs_photos_and_people(planned, volunteer, media):
     on_the_way(planned, volunteer)
     with pytest.raises(ValidationError, match="from 1 to 5 photos"):
