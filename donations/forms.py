@@ -9,7 +9,8 @@ from aidhub.uploads import clean_image, clean_receipt
 from hubs.models import Hub
 from ledger.money import CURRENCY_CHOICES, parse_amount
 
-from .models import Donation
+from .models import Donation, Fundraiser
+from .queries import supplied_hubs
 
 REGION_CURRENCIES = ["KZT", "KGS", "RUB", "USD", "EUR", "GBP", "TJS", "UZS"]
 
@@ -92,9 +93,14 @@ class ExpenseForm(MoneyFormMixin):
     )
     hub = forms.ModelChoiceField(
         label=_("Goods went into the stock of"), required=False,
-        queryset=Hub.objects.filter(is_active=True),
+        queryset=Hub.objects.none(),
         empty_label=_("— no hub: straight onto a delivery —"),
     )  # fmt: skip
+
+    def __init__(self, *args, fundraiser: Fundraiser, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the fundraiser's own hubs are offered; the service refuses any other.
+        self.fields["hub"].queryset = supplied_hubs(fundraiser)
 
     def clean_receipt(self):
         return clean_receipt(self.cleaned_data["receipt"])

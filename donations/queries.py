@@ -8,7 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
-from hubs.models import Category
+from hubs.models import Category, Hub
 
 from .models import Donation, Expense, Fundraiser
 
@@ -25,6 +25,12 @@ def public_fundraiser(slug: str) -> Fundraiser:
         Fundraiser.objects.select_related("region", "organiser").prefetch_related("places", "hubs"),
         slug=slug,
     )
+
+
+def supplied_hubs(fundraiser: Fundraiser) -> QuerySet[Hub]:
+    """The active hubs whose stock this fundraiser's purchases may go into: only the hubs linked
+    to it. (Until groups exist, a link is the only consent a hub gives to another's goods.)"""
+    return Hub.objects.filter(is_active=True, fundraiser=fundraiser).order_by("name")
 
 
 def is_organiser(user: AbstractBaseUser) -> bool:

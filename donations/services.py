@@ -27,6 +27,7 @@ from ledger.money import format_amount, parse_amount
 from notifications import services as notifications
 
 from .models import Donation, Expense, ExpenseLine, ExpenseReceiptOriginal, Fundraiser, GiftInKind
+from .queries import supplied_hubs
 from .rates import convert, rate_for
 
 RATE_PLACES = Decimal("0.00000001")
@@ -220,6 +221,14 @@ def expense_record(
     checked = hub_services.check_lines(lines) if lines else []
     if hub is not None and not checked:
         raise ValidationError(_("List the goods that went into the hub."), code="no_lines")
+    if hub is not None and not supplied_hubs(fundraiser).filter(pk=hub.pk).exists():
+        # Goods in a hub's stock are that hub's to hand out: only hubs linked to the
+        # fundraiser take its purchases (groups and their consent come later).
+        raise ValidationError(
+            _("%(hub)s is not a hub this fundraiser supplies. Choose one of its own hubs.")
+            % {"hub": hub.name},
+            code="hub_not_supplied",
+        )
     rate, source, converted = _convert(money, fundraiser, paid_at, manual_rate)
     stored = ledger.evidence_store(data=receipt.data, content_type=receipt.content_type)
     payload = _money_payload(fundraiser, money, rate, source, converted) | {

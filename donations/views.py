@@ -139,7 +139,7 @@ def donation_new(request: HttpRequest, slug: str) -> HttpResponse:
 @idempotency.replay_first
 def expense_new(request: HttpRequest, slug: str) -> HttpResponse:
     fundraiser = _organised(request, slug)
-    form = ExpenseForm(request.POST or None, request.FILES or None,
+    form = ExpenseForm(request.POST or None, request.FILES or None, fundraiser=fundraiser,
                        initial={"currency": fundraiser.currency})  # fmt: skip
     lines = line_formset(request.POST or None)
     lines_ok = request.method == "POST" and (

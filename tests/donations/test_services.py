@@ -116,6 +116,7 @@ def test_a_time_in_the_future_is_refused(fundraiser):
 def test_expense_goods_go_into_the_hub_and_the_receipt_into_the_ledger(
     fundraiser, rates, palace, flour, media
 ):
+    fundraiser.hubs.add(palace)
     expense = services.expense_record(
         fundraiser=fundraiser, vendor="Dordoi market", amount="1200.00", currency="KGS",
         paid_at=timezone.now(), receipt=RECEIPT, lines=[(flour, Decimal("50"))], hub=palace,
@@ -138,6 +139,7 @@ def test_expense_without_a_receipt_is_refused(fundraiser):
 def test_correcting_an_expense_reverses_it_and_takes_its_goods_back_out(
     fundraiser, rates, palace, flour, media
 ):
+    fundraiser.hubs.add(palace)
     expense = services.expense_record(
         fundraiser=fundraiser, vendor="Dordoi", amount="1200.00", currency="KGS",
         paid_at=timezone.now(), receipt=RECEIPT, lines=[(flour, Decimal("50"))], hub=palace,
