@@ -7,10 +7,9 @@ import segno
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
-from django.core.exceptions import BadRequest
 from django.core.mail import send_mail
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
@@ -53,12 +52,26 @@ class RejectNulMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if "\x00" in request.path or any(
-            "\x00" in key or any("\x00" in value for value in values)
-            for key, values in request.GET.lists()
-        ):
-            raise BadRequest("NUL character in the address")
-        return self.get_response(request)
+        field = self._field_with_nul(request)
+        if field is None:
+            return self.get_response(request)
+        message = _("An address never contains a NUL character.")
+        if request.path.startswith("/api/"):
+            # The API's one error format (api/errors.py), naming the parameter.
+            name = field or "non_field_errors"
+            detail = f"{field}: {message}" if field else message
+            return JsonResponse({"detail": detail, "errors": {name: [message]}}, status=400)
+        return render(request, "400.html", {"message": message}, status=400)
+
+    @staticmethod
+    def _field_with_nul(request: HttpRequest) -> str | None:
+        """ "" for the path, the parameter's name for the query string, None when clean."""
+        if "\x00" in request.path:
+            return ""
+        for key, values in request.GET.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                return key.replace("\x00", "")
+        return None
 
 
 def shorten_staff_session(sender, request: HttpRequest | None, user, **kwargs) -> None:

@@ -85,10 +85,11 @@ MIDDLEWARE = [
     "aidhub.security.PermissionsPolicyMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # A NUL in the path or query is a 400 before any view looks it up in PostgreSQL.
-    "aidhub.security.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # A NUL in the path or query is a 400, in the reader's language, before any view looks it
+    # up in PostgreSQL.
+    "aidhub.security.RejectNulMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
