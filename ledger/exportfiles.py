@@ -8,15 +8,24 @@ generate for the entries of the latest checkpoint, without the format's tail (JS
 bracket), which is served after the file's bytes: so the files only ever grow, and a download
 in progress never sees a byte change under it.
 
-state.json says how many entries the files hold, which checkpoint that is, and how many bytes
-of each file belong to it. It is replaced (write, fsync, rename) only after the bytes it
-counts are on disk; an append that crashed half-way leaves bytes past those counts, which
-the next append cuts off. Only one process appends at a time (a lock file).
+state.json says how many entries the files hold (and the last one's hash, to know they are of
+this database), how many bytes of each file belong to them, the format fingerprint of the code
+that wrote them, and the last complete checkpoint in them, which is what is served: a build in
+progress, or files of an empty or another ledger, are never served (503 + Retry-After). It is
+replaced (write, fsync, rename) only after the bytes it counts are on disk, every
+COMMIT_EVERY entries during a long build, so a killed build resumes where it was; an append
+that crashed half-way leaves bytes past those counts, which the next append cuts off. Only one
+process appends at a time (a lock file).
+
+A web request writes at most REQUEST_ENTRIES entries (the catch-up after a checkpoint); more,
+such as the first build of a large ledger, is left to the `exports_update` task (or
+`manage.py ledger_exports`), and the request is answered 503 meanwhile.
 """
 
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import re
 from collections.abc import Iterator
@@ -26,31 +35,56 @@ from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.cache import get_conditional_response
 from django.utils.http import content_disposition_header, http_date, parse_http_date_safe
 from django.utils.translation import gettext as _
 
-from .exports import FORMATS, export_language, filename
+from .exports import FORMATS, export_language, filename, fingerprint
 from .models import Checkpoint, LedgerEntry
+
+logger = logging.getLogger(__name__)
 
 CHUNK = 64 * 1024
 EMPTY_ROOT = hashlib.sha256(b"").hexdigest()  # RFC 9162: the root of the empty tree
+# A request writes at most this many entries (gunicorn kills a request after 30 s; a cold
+# build of 200,000 entries takes minutes): more is the task's work.
+REQUEST_ENTRIES = 5000
+COMMIT_EVERY = 5000  # entries between two saves of the state during a build
+ENQUEUED_KEY = "ledger:exports-enqueued"  # one task asked for at a time, not one per request
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What the files hold: the entries of one checkpoint, and each file's length for them."""
+    """A complete export: the entries of one checkpoint, and each file's length for them."""
 
     size: int
     root: str  # the checkpoint's root hash, hex
     signed_at: float | None  # the checkpoint's time (a Unix timestamp); None before the first
     lengths: dict[str, int]
+    fingerprint: str  # exports.fingerprint() of the code that wrote the bytes
 
-    @property
-    def etag(self) -> str:
-        # The bytes follow from the entries, and the root hash commits to every entry.
-        return f'"{self.size}-{self.root[:32]}"'
+    def etag(self, fmt: str) -> str:
+        # The bytes follow from the entries (the root hash commits to every one), the format
+        # and the code that wrote them.
+        return f'"{self.fingerprint[:12]}-{fmt}-{self.size}-{self.root[:32]}"'
+
+
+@dataclass(frozen=True)
+class State:
+    """What is on disk: maybe more entries than the last complete checkpoint (a build or an
+    append under way)."""
+
+    fingerprint: str
+    size: int  # entries written
+    last: str  # the leaf hash (hex) of entry size-1; "" when size is 0
+    lengths: dict[str, int]  # bytes of each file that hold them
+    good: Snapshot | None  # the last complete checkpoint in the files: what is served
+
+
+class Deferred(Exception):
+    """More entries to write than a request may: the task does it."""
 
 
 def _root() -> Path:
@@ -65,21 +99,42 @@ def _state_path() -> Path:
     return _root() / "state.json"
 
 
-def _read_state() -> Snapshot | None:
+def _lengths(raw: object) -> dict[str, int]:
+    if not isinstance(raw, dict) or set(raw) != set(FORMATS):
+        raise ValueError("the state does not count every format")
+    return {fmt: int(raw[fmt]) for fmt in FORMATS}
+
+
+def _read_state() -> State | None:
+    """The state on disk; None when there is none or it cannot be read (the files are then
+    written afresh)."""
     try:
         data = json.loads(_state_path().read_text())
-        return Snapshot(**data)
-    except (OSError, ValueError, TypeError):
+        good = data["good"]
+        if good is not None:
+            good = Snapshot(**{**good, "lengths": _lengths(good["lengths"])})
+        return State(
+            fingerprint=str(data["fingerprint"]),
+            size=int(data["size"]),
+            last=str(data["last"]),
+            lengths=_lengths(data["lengths"]),
+            good=good,
+        )
+    except FileNotFoundError:
+        return None
+    except (OSError, KeyError, ValueError, TypeError, AttributeError) as exc:
+        logger.warning("ledger export state unreadable (%s): the files will be rebuilt", exc)
         return None
 
 
-def _write_state(snapshot: Snapshot) -> None:
+def _write_state(state: State) -> State:
     temporary = _state_path().with_suffix(".tmp")
     with open(temporary, "w") as handle:
-        json.dump(asdict(snapshot), handle)
+        json.dump(asdict(state), handle)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, _state_path())
+    return state
 
 
 def _latest() -> tuple[int, str, float | None]:
@@ -91,12 +146,46 @@ def _latest() -> tuple[int, str, float | None]:
 
 
 def _of_this_ledger(snapshot: Snapshot) -> bool:
-    """The files were written from this database (not one since flushed or restored)."""
+    """A checkpoint of this database (not one since flushed or restored). The empty export is
+    this ledger's only while it has no checkpoint: afterwards it is a build just begun."""
     if snapshot.size == 0:
-        return True
+        return snapshot.root == EMPTY_ROOT and not Checkpoint.objects.exists()
     return Checkpoint.objects.filter(
         size=snapshot.size, root_hash=bytes.fromhex(snapshot.root)
     ).exists()
+
+
+def _intact(lengths: dict[str, int]) -> bool:
+    """Every file is there and holds at least the bytes counted for it."""
+    for fmt, length in lengths.items():
+        try:
+            if _path(fmt).stat().st_size < length:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def _servable(snapshot: Snapshot | None, fingerprint: str) -> bool:
+    return (
+        snapshot is not None
+        and snapshot.fingerprint == fingerprint
+        and _of_this_ledger(snapshot)
+        and _intact(snapshot.lengths)
+    )
+
+
+def _continuable(state: State, *, fingerprint: str, size: int) -> bool:
+    """The files can be appended to: written by this code, from this database, all there."""
+    if state.fingerprint != fingerprint or state.size > size or not _intact(state.lengths):
+        return False
+    if state.size == 0:
+        return True
+    try:
+        last = bytes.fromhex(state.last)
+    except ValueError:
+        return False
+    return LedgerEntry.objects.filter(index=state.size - 1, leaf_hash=last).exists()
 
 
 @contextmanager
@@ -114,25 +203,33 @@ def _lock(*, wait: bool) -> Iterator[bool]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def update(*, wait: bool = True) -> Snapshot | None:
+def update(*, wait: bool = True, limit: int | None = None) -> Snapshot | None:
     """Append the entries signed since the files were last written; start them afresh when
-    they are missing or from another database. Returns what the files now hold, or None when
-    `wait` is False and another process is writing them."""
+    they are missing, short, unreadable, from another database or from other code. Returns
+    the complete export the files now hold, or None when `wait` is False and another process
+    is writing them. Raises Deferred, writing nothing, when more than `limit` entries are
+    to be written."""
     with _lock(wait=wait) as locked:
         if not locked:
             return None
         size, root, signed_at = _latest()
-        snapshot = _read_state()
-        if snapshot is not None and not _of_this_ledger(snapshot):
-            snapshot = None
-        if snapshot is None:
-            snapshot = _start()
-        if snapshot.size < size:
-            snapshot = _append(snapshot, size=size, root=root, signed_at=signed_at)
-        return snapshot
+        current_fingerprint = fingerprint()
+        state = _read_state()
+        if state is not None and not _continuable(
+            state, fingerprint=current_fingerprint, size=size
+        ):
+            state = None
+        if limit is not None and size - (state.size if state else 0) > limit:
+            raise Deferred
+        if state is None:
+            state = _start(current_fingerprint)
+        good = state.good
+        if good is None or (good.size, good.root) != (size, root):
+            state = _append(state, size=size, root=root, signed_at=signed_at)
+        return state.good
 
 
-def _start() -> Snapshot:
+def _start(current_fingerprint: str) -> State:
     # Unlink, not truncate: a download still reading an old file keeps its bytes.
     _state_path().unlink(missing_ok=True)
     lengths = {}
@@ -144,53 +241,102 @@ def _start() -> Snapshot:
             handle.flush()
             os.fsync(handle.fileno())
         lengths[fmt] = len(head)
-    snapshot = Snapshot(size=0, root=EMPTY_ROOT, signed_at=None, lengths=lengths)
-    _write_state(snapshot)
-    return snapshot
+    # Not servable yet (good is None): only a complete checkpoint is.
+    return _write_state(
+        State(fingerprint=current_fingerprint, size=0, last="", lengths=lengths, good=None)
+    )
 
 
-def _append(snapshot: Snapshot, *, size: int, root: str, signed_at: float | None) -> Snapshot:
+def _save(handles: dict[str, BinaryIO], state: State, **changes: object) -> State:
+    """Put the bytes written so far on disk, then the state that counts them."""
+    lengths = {}
+    for fmt, handle in handles.items():
+        handle.flush()
+        os.fsync(handle.fileno())
+        lengths[fmt] = handle.tell()
+    fields = {**asdict(state), "good": state.good, "lengths": lengths, **changes}
+    return _write_state(State(**fields))
+
+
+def _append(state: State, *, size: int, root: str, signed_at: float | None) -> State:
     handles = {fmt: open(_path(fmt), "r+b") for fmt in FORMATS}  # noqa: SIM115 - closed below
     try:
         for fmt, handle in handles.items():
-            handle.truncate(snapshot.lengths[fmt])  # what a crashed append left past the count
+            handle.truncate(state.lengths[fmt])  # what a crashed append left past the count
             handle.seek(0, os.SEEK_END)
         entries = (
-            LedgerEntry.objects.filter(index__gte=snapshot.size, index__lt=size)
+            LedgerEntry.objects.filter(index__gte=state.size, index__lt=size)
             .order_by("index")
             .only("index", "leaf", "leaf_hash")
         )
+        written, last, unsaved = state.size, state.last, 0
         with export_language():
             for entry in entries.iterator(chunk_size=2000):
+                if entry.index != written:
+                    raise RuntimeError(f"ledger entry {written} is missing")
+                data = json.loads(bytes(entry.leaf))  # once for all the formats
+                made: dict[object, bytes] = {}
                 for fmt, handle in handles.items():
-                    handle.write(FORMATS[fmt].part(entry, entry.index).encode())
-        lengths = {}
-        for fmt, handle in handles.items():
-            handle.flush()
-            os.fsync(handle.fileno())
-            lengths[fmt] = handle.tell()
+                    part = FORMATS[fmt].part
+                    if part not in made:
+                        made[part] = part(entry, data, entry.index).encode()
+                    handle.write(made[part])
+                written, last, unsaved = written + 1, bytes(entry.leaf_hash).hex(), unsaved + 1
+                if unsaved >= COMMIT_EVERY:  # a build killed after this resumes from here
+                    state = _save(handles, state, size=written, last=last)
+                    unsaved = 0
+        if written != size:
+            raise RuntimeError(f"ledger entry {written} is missing")
+        state = _save(handles, state, size=written, last=last)
     finally:
         for handle in handles.values():
             handle.close()
-    grown = Snapshot(size=size, root=root, signed_at=signed_at, lengths=lengths)
-    _write_state(grown)
-    return grown
+    good = Snapshot(
+        size=size,
+        root=root,
+        signed_at=signed_at,
+        lengths=state.lengths,
+        fingerprint=state.fingerprint,
+    )
+    return _write_state(State(**{**asdict(state), "lengths": state.lengths, "good": good}))
+
+
+def _enqueue() -> None:
+    """Ask a worker for the build, once per ENQUEUED_KEY's life rather than once a request."""
+    from .services import exports_enqueue
+
+    if cache.add(ENQUEUED_KEY, True, timeout=30):
+        exports_enqueue()
 
 
 def current() -> Snapshot | None:
-    """The files as of the latest checkpoint, brought up to it here when they lag and no other
-    process is at it (a fresh install, or a web machine whose files the worker cannot reach).
-    While another process writes them, the older files are served; None if there are none."""
+    """The complete export to serve: as of the latest checkpoint, brought up to it here when
+    that is a few entries and no other process is at it; otherwise the last complete one the
+    files hold while the task writes the rest; None when there is none (503)."""
     size, root, _signed_at = _latest()
-    snapshot = _read_state()
-    if snapshot is not None and (snapshot.size, snapshot.root) == (size, root):
-        return snapshot
-    updated = update(wait=False)
-    if updated is not None:
-        return updated
-    if snapshot is not None and _of_this_ledger(snapshot):
-        return snapshot
-    return None
+    current_fingerprint = fingerprint()
+    state = _read_state()
+    good = state.good if state is not None else None
+    latest = (size, root, current_fingerprint)
+    # A file shorter than its count falls through: update() then starts them afresh.
+    if (
+        good is not None
+        and (good.size, good.root, good.fingerprint) == latest
+        and _intact(good.lengths)
+    ):
+        return good
+    try:
+        updated = update(wait=False, limit=REQUEST_ENTRIES)
+    except Deferred:
+        _enqueue()
+    except OSError as exc:  # a full disk, a folder that cannot be written: serve what there is
+        logger.error("ledger export files could not be written: %s", exc)
+    else:
+        if updated is not None:
+            return updated
+    state = _read_state()
+    good = state.good if state is not None else None
+    return good if _servable(good, current_fingerprint) else None
 
 
 # ---- serving --------------------------------------------------------------------------------
@@ -198,7 +344,9 @@ def current() -> Snapshot | None:
 RANGE = re.compile(r"bytes=(\d{0,19})-(\d{0,19})")
 
 
-def _byte_range(request: HttpRequest, total: int, snapshot: Snapshot) -> tuple[int, int] | None:
+def _byte_range(
+    request: HttpRequest, total: int, snapshot: Snapshot, fmt: str
+) -> tuple[int, int] | None:
     """The one byte range asked for, as [start, stop); None to send everything. Several ranges
     or a malformed header are answered with everything, as RFC 9110 allows. Raises
     ValueError when the range lies past the end (416)."""
@@ -207,7 +355,7 @@ def _byte_range(request: HttpRequest, total: int, snapshot: Snapshot) -> tuple[i
     if not match or not (match[1] or match[2]):
         return None
     if_range = request.META.get("HTTP_IF_RANGE", "").strip()
-    if if_range and if_range != snapshot.etag:
+    if if_range and if_range != snapshot.etag(fmt):
         moment = parse_http_date_safe(if_range)
         if moment is None or snapshot.signed_at is None or moment != int(snapshot.signed_at):
             return None  # the client's copy is of another version: it needs all of this one
@@ -254,14 +402,15 @@ def _not_ready() -> HttpResponse:
 
 def response(request: HttpRequest, fmt: str) -> HttpResponse:
     """The whole ledger in `fmt`, from its file: 200, 206 for a byte range, 304 when the
-    client's copy is current, 416 for a range past the end, 503 while the first files are
-    being written by another process."""
+    client's copy is current, 416 for a range past the end, 503 while no complete export of
+    this ledger is on disk (the first files, or files rebuilt, being written)."""
     snapshot = current()
     if snapshot is None:
         return _not_ready()
+    etag = snapshot.etag(fmt)
     try:
         handle = open(_path(fmt), "rb")  # noqa: SIM115 - closed by _bytes, or below
-    except FileNotFoundError:
+    except OSError:  # removed since current() looked: the next request rebuilds it
         return _not_ready()
     length = snapshot.lengths[fmt]
     if os.fstat(handle.fileno()).st_size < length:  # replaced since the state was read
@@ -271,26 +420,26 @@ def response(request: HttpRequest, fmt: str) -> HttpResponse:
     total = length + len(tail)
     last_modified = int(snapshot.signed_at) if snapshot.signed_at is not None else None
     headers = {
-        "ETag": snapshot.etag,
+        "ETag": etag,
         "Accept-Ranges": "bytes",
         "Cache-Control": "public, no-cache",  # revalidate: a new checkpoint grows the file
         "X-Ledger-Size": str(snapshot.size),
     }
     if last_modified is not None:
         headers["Last-Modified"] = http_date(last_modified)
-    conditional = get_conditional_response(request, etag=snapshot.etag, last_modified=last_modified)
+    conditional = get_conditional_response(request, etag=etag, last_modified=last_modified)
     if conditional is not None:
         handle.close()
         for name, value in headers.items():
             conditional[name] = value
         return conditional
     try:
-        wanted = _byte_range(request, total, snapshot)
+        wanted = _byte_range(request, total, snapshot, fmt)
     except ValueError:
         handle.close()
         refused = HttpResponse(status=416)
         refused["Content-Range"] = f"bytes */{total}"
-        refused["ETag"] = snapshot.etag
+        refused["ETag"] = etag
         return refused
     start, stop = wanted or (0, total)
     result = StreamingHttpResponse(

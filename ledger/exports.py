@@ -10,6 +10,7 @@ the same entries are the same bytes.
 """
 
 import csv
+import hashlib
 import io
 import json
 import re
@@ -28,7 +29,7 @@ from django.utils.translation import gettext as _
 from aidhub.ratelimits import exceeded
 
 from .models import LedgerEntry, LedgerRef
-from .presentation import items_text
+from .presentation import UNIT_LABELS, items_text
 from .schemas import REF
 
 COLUMNS = [
@@ -68,8 +69,9 @@ def safe_cell(value: str) -> str:
     return value
 
 
-def row(entry: LedgerEntry) -> dict[str, str]:
-    data = json.loads(bytes(entry.leaf))
+def row(entry: LedgerEntry, data: dict | None = None) -> dict[str, str]:
+    """The CSV columns of one entry; `data` is its leaf already parsed, if the caller has it."""
+    data = json.loads(bytes(entry.leaf)) if data is None else data
     p = data["payload"]
     money = p.get("money", {})
     converted = p.get("converted", {})
@@ -108,14 +110,13 @@ def _csv_line(cells: Iterable[str]) -> str:
     return out.getvalue()
 
 
-def _csv_part(entry: LedgerEntry, position: int) -> str:
-    values = row(entry)
+def _csv_part(entry: LedgerEntry, data: dict, position: int) -> str:
+    values = row(entry, data)
     return _csv_line(values[name] for name, _tag in COLUMNS)
 
 
-def _json_part(entry: LedgerEntry, position: int) -> str:
-    data = json.loads(bytes(entry.leaf))
-    data["leaf_hash"] = bytes(entry.leaf_hash).hex()
+def _json_part(entry: LedgerEntry, data: dict, position: int) -> str:
+    data = {**data, "leaf_hash": bytes(entry.leaf_hash).hex()}
     return ("," if position else "") + "\n" + json.dumps(data, ensure_ascii=False, sort_keys=True)
 
 
@@ -124,8 +125,9 @@ class Format:
     extension: str
     content_type: str
     head: str
-    # The text of one entry, given its position in the export (JSON puts commas between).
-    part: Callable[[LedgerEntry, int], str]
+    # The text of one entry, given its parsed leaf and its position in the export (JSON puts
+    # commas between). The CSV and HXL files share one function, so a row is made once.
+    part: Callable[[LedgerEntry, dict, int], str]
     tail: str = ""
 
 
@@ -149,6 +151,22 @@ def export_language() -> translation.override:
     return translation.override(settings.LANGUAGE_CODE)
 
 
+# Raise this with any change to what a row says or how a cell is written (row(), safe_cell,
+# COLUMNS' meaning): export files written by older code are then rebuilt, not appended to.
+FORMAT_VERSION = 2
+
+
+def fingerprint() -> str:
+    """What the bytes of an export depend on besides the entries: the code's format version,
+    the heads and tails, the export language and its unit words. Files written under another
+    fingerprint are rebuilt, and it is part of their ETag."""
+    with export_language():
+        parts = [str(FORMAT_VERSION), settings.LANGUAGE_CODE]
+        parts += [f"{fmt}:{form.head}:{form.tail}" for fmt, form in FORMATS.items()]
+        parts += [f"{unit}:{label}" for unit, label in sorted(UNIT_LABELS.items())]
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:16]
+
+
 def filename(fmt: str, fundraiser: str = "") -> str:
     """The download's name; `fundraiser` has passed `valid_fundraiser` (a-z, 0-9, . _ -)."""
     return f"aidhub-ledger{'-' + fundraiser if fundraiser else ''}.{FORMATS[fmt].extension}"
@@ -170,7 +188,7 @@ def generate(fmt: str, entries: Iterable[LedgerEntry]) -> Iterator[str]:
     with export_language():
         yield form.head
         for position, entry in enumerate(entries):
-            yield form.part(entry, position)
+            yield form.part(entry, json.loads(bytes(entry.leaf)), position)
         yield form.tail
 
 

@@ -14,7 +14,7 @@ def checkpoint_sign() -> int | None:
 @shared_task(acks_late=True, time_limit=1800, soft_time_limit=1700)
 def exports_update() -> int | None:
     """Append the newly signed entries to this machine's export files (after each checkpoint).
-    Idempotent: a second run finds nothing new; a killed run is cut back and redone."""
+    Idempotent: a second run finds nothing new; a killed run resumes from its last save."""
     snapshot = exportfiles.update()
     return snapshot.size if snapshot else None
 

@@ -29,9 +29,13 @@ def test_seed_demo_refuses_production(settings):
     assert not get_user_model().objects.exists()
 
 
-def test_seed_demo_builds_hubs_places_requests_and_a_signed_ledger(client, media):
+def test_seed_demo_builds_hubs_places_requests_and_a_signed_ledger(client, media, monkeypatch):
     from hubs.models import Hub, Place, SupplyRequest
+    from ledger import exportfiles
     from ledger.models import Checkpoint, LedgerEntry
+
+    monkeypatch.setattr(exportfiles, "REQUEST_ENTRIES", 0)  # as for a large ledger,
+    monkeypatch.setattr(exportfiles, "_enqueue", lambda: None)  # with no worker running yet
 
     call_command("seed_demo")
     assert Hub.objects.get(slug="sports-palace").kind == "central"
@@ -43,6 +47,8 @@ def test_seed_demo_builds_hubs_places_requests_and_a_signed_ledger(client, media
     assert "isfana" not in gaps and "ak-sai" in gaps
     assert Checkpoint.objects.get().size == LedgerEntry.objects.count()
     entries = LedgerEntry.objects.count()
+    export = client.get("/ledger/export.json")  # written by seed_demo, served at once
+    assert export.status_code == 200 and export["X-Ledger-Size"] == str(entries)
     call_command("seed_demo")
     assert LedgerEntry.objects.count() == entries
 

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from aidhub import demo
+from ledger import exportfiles
 from ledger.keys import signer
 from ledger.models import ReceiptCode
 
@@ -23,6 +24,8 @@ class Command(BaseCommand):
                 "(pass --allow-production for a public demo server)."
             )
         users = demo.seed()
+        # The export files now, not by the worker or in a request: `make run` serves them at once.
+        exportfiles.update()
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Logins:"))
         for user in users:
             self.stdout.write(
