@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from hubs.admin import HubScopedAdmin
+from hubs.admin import HubPeopleFilter, HubScopedAdmin
 
 from . import services
 from .models import Delivery, DeliveryLine, ProofOfDelivery
@@ -23,7 +23,7 @@ class DeliveryLineInline(admin.TabularInline):
 @admin.register(Delivery)
 class DeliveryAdmin(HubScopedAdmin):
     list_display = ["slug", "hub", "place", "volunteer", "status", "photos", "created_at"]
-    list_filter = ["status", "hub", "place__region", "volunteer"]
+    list_filter = ["status", "hub", "place__region", ("volunteer", HubPeopleFilter)]
     search_fields = ["slug", "place__name", "volunteer__username"]
     list_select_related = ["hub", "place", "volunteer"]
     readonly_fields = [

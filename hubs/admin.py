@@ -2,7 +2,9 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
@@ -22,7 +24,7 @@ from .models import (
     SupplyRequest,
     SupplyRequestLine,
 )
-from .queries import coordinated_hubs, is_coordinator
+from .queries import coordinated_hubs, hub_people, is_coordinator
 
 
 class HubScopedAdmin(admin.ModelAdmin):
@@ -61,6 +63,19 @@ class HubScopedAdmin(admin.ModelAdmin):
         if db_field.related_model is Hub and not request.user.is_superuser:
             kwargs["queryset"] = coordinated_hubs(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class HubPeopleFilter(admin.RelatedFieldListFilter):
+    """A filter by person that lists only the members of the coordinator's own hubs, never
+    every account on the site (a superuser sees all)."""
+
+    def field_choices(self, field, request, model_admin):
+        ordering = self.field_admin_ordering(field, request, model_admin) or ["username"]
+        return field.get_choices(
+            include_blank=False,
+            ordering=ordering,
+            limit_choices_to={"pk__in": hub_people(request.user).values("pk")},
+        )
 
 
 class CatalogueAdmin(admin.ModelAdmin):
@@ -219,12 +234,84 @@ class HubAdmin(HubScopedAdmin):
         )
 
 
+class VolunteerMembershipForm(forms.ModelForm):
+    """A coordinator's membership form: volunteers only. Making someone a coordinator (or
+    undoing it) takes a superuser until groups and their own roles arrive (a later issue)."""
+
+    class Meta:
+        model = Membership
+        fields = ["hub", "role"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        volunteer = Membership.Role.VOLUNTEER
+        self.fields["role"].choices = [(volunteer.value, volunteer.label)]
+        self.fields["role"].initial = volunteer.value
+
+
+class MemberByNameForm(VolunteerMembershipForm):
+    """A coordinator adds a volunteer by the exact username or e-mail the volunteer gave
+    them: no list of the site's accounts is shown to anyone but a superuser."""
+
+    person = forms.CharField(
+        label=_("Username or e-mail"),
+        max_length=254,
+        help_text=_("Exactly as the volunteer gave it to you."),
+    )
+
+    class Meta(VolunteerMembershipForm.Meta):
+        fields = ["person", "hub", "role"]
+
+    def clean_person(self):
+        typed = self.cleaned_data["person"].strip()
+        accounts = get_user_model().objects.filter(is_active=True)
+        found = list(accounts.filter(Q(username__iexact=typed) | Q(email__iexact=typed))[:2])
+        if len(found) != 1:
+            raise ValidationError(
+                _("No single account has this username or e-mail. Ask the volunteer for it."),
+                code="no_account",
+            )
+        return found[0]
+
+    def clean(self):
+        data = super().clean()
+        person, hub, role = data.get("person"), data.get("hub"), data.get("role")
+        if person is not None:
+            self.instance.user = person
+            if hub and Membership.objects.filter(user=person, hub=hub, role=role).exists():
+                raise ValidationError(
+                    _("This person is already a volunteer of %(hub)s.") % {"hub": hub.name},
+                    code="member",
+                )
+        return data
+
+
 @admin.register(Membership)
 class MembershipAdmin(HubScopedAdmin):
     list_display = ["user", "hub", "role"]
     list_filter = ["role", "hub"]
     search_fields = ["user__username", "user__first_name", "hub__name"]
     list_select_related = ["user", "hub"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if not request.user.is_superuser:
+            kwargs["form"] = VolunteerMembershipForm if obj else MemberByNameForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if request.user.is_superuser or obj is not None:
+            return ["user", "hub", "role"]
+        return ["person", "hub", "role"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if request.user.is_superuser or obj is None else ["user"]
+
+    def has_change_permission(self, request, obj=None):
+        # A coordinator's membership is granted and withdrawn by a superuser only.
+        coordinator_row = obj is not None and obj.role == Membership.Role.COORDINATOR
+        return super().has_change_permission(request, obj) and (
+            request.user.is_superuser or not coordinator_row
+        )
 
     def has_delete_permission(self, request, obj=None):
         return self.has_change_permission(request, obj)

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Min, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
@@ -30,6 +31,15 @@ def coordinated_hubs(user: AbstractBaseUser) -> QuerySet[Hub]:
 def is_coordinator(user: AbstractBaseUser, hub: Hub | None = None) -> bool:
     hubs = coordinated_hubs(user)
     return hubs.filter(pk=hub.pk).exists() if hub else hubs.exists()
+
+
+def hub_people(user: AbstractBaseUser) -> QuerySet:
+    """The accounts a user may see listed: the members of the hubs they coordinate (every
+    account for a superuser). Nobody else is shown a list of the site's users."""
+    accounts = get_user_model().objects.all()
+    if user.is_authenticated and user.is_superuser:
+        return accounts
+    return accounts.filter(memberships__hub__in=coordinated_hubs(user)).distinct()
 
 
 # ---- public pages ---------------------------------------------------------------------------
