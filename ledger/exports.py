@@ -15,6 +15,7 @@ import io
 import json
 import re
 import secrets
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -55,18 +56,44 @@ COLUMNS = [
 ]
 
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV
-# Injection"); the full-width forms are folded to them by some spreadsheets' input methods.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+# Injection"); the full-width and small forms, and the minus sign, are folded to them by some
+# spreadsheets and input methods.
+FORMULA_STARTS = tuple("=+-@＝＋－＠\u2212\ufe62\ufe63\ufe66")
+# Where a spreadsheet may start a cell: Excel splits a row on ";" in locales whose decimal mark
+# is a comma (ru, kk, ky), pasted text and imports on TAB; lines on CR and LF. Quoting does not
+# help there: a quote opens a quoted cell only at the start of a cell as that reader sees it.
+SEPARATORS = re.compile(r"([,;\t\r\n])")
 PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?", re.ASCII)
 
 
+def _ignored(char: str) -> bool:
+    """Skipped before a formula's first character: spaces (NBSP too), format characters
+    (BOM, zero-width space and joiners, bidi marks) and a quote."""
+    return char.isspace() or char == '"' or unicodedata.category(char) == "Cf"
+
+
+def _formula(text: str, *, number_allowed: bool) -> bool:
+    start = 0
+    while start < len(text) and _ignored(text[start]):
+        start += 1
+    if not text[start:].startswith(FORMULA_STARTS):
+        return False
+    return not (number_allowed and PLAIN_NUMBER.fullmatch(text.strip()))
+
+
 def safe_cell(value: str) -> str:
-    """A CSV cell no spreadsheet will run: a leading apostrophe before a formula's first
-    character, except in a plain number such as "-300.00", which must stay a number. Only the
-    CSV exports do this; the ledger's entries (and the JSON export) keep the bytes as signed."""
-    if value.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(value):
-        return "'" + value
-    return value
+    """A CSV cell no spreadsheet will run, whatever it splits rows on: a leading apostrophe
+    before a formula (also after spaces or invisible characters), and one after every , ; TAB
+    or line break inside the cell that a formula follows; except in a cell that is a plain
+    number such as "-300.00", which must stay a number. Only the CSV exports do this; the
+    ledger's entries (and the JSON export) keep the bytes as signed."""
+    parts = SEPARATORS.split(value)  # text, separator, text, ...
+    for n in range(2, len(parts), 2):
+        # No number is spared inside a cell: "1;-5" splits into a cell "-5" only for some.
+        if _formula(parts[n], number_allowed=False):
+            parts[n] = "'" + parts[n]
+    cell = "".join(parts)
+    return "'" + cell if _formula(value, number_allowed=True) else cell
 
 
 def row(entry: LedgerEntry, data: dict | None = None) -> dict[str, str]:
@@ -153,7 +180,7 @@ def export_language() -> translation.override:
 
 # Raise this with any change to what a row says or how a cell is written (row(), safe_cell,
 # COLUMNS' meaning): export files written by older code are then rebuilt, not appended to.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: formulas after , ; TAB and invisible characters neutralised
 
 
 def fingerprint() -> str:

@@ -9,12 +9,17 @@ import fcntl
 import io
 import json
 import os
+import re
 import shutil
 import time
+import unicodedata
 
 import pytest
 from django.core.management import call_command
 from django.utils.http import http_date
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from ledger import checks, exportfiles, exports, services, tasks
 from ledger.models import LedgerEntry
@@ -485,9 +490,12 @@ def test_formula_cells_are_neutralised_in_csv_but_the_ledger_keeps_them(client, 
     ]:
         rows = list(csv.DictReader(io.StringIO(body(client.get(url)).decode())))
         last = rows[-1]
+        neutral = exports.safe_cell(trick)
+        assert neutral.startswith("'" + trick[0])
+        if not exports.SEPARATORS.search(trick):
+            assert neutral == "'" + trick
         for column in ("place", "hub", "fundraiser", "items"):
-            assert last[column].startswith("'" + trick[0]), (fmt, url, column)
-            assert last[column][1:].startswith(trick), (url, column)
+            assert last[column].startswith(neutral), (fmt, url, column)
         assert last["reached"] == "120"
     exported = json.loads(body(client.get("/ledger/export.json")))[-1]
     assert exported["payload"]["place"]["name"] == trick  # JSON is the signed bytes, as they are
@@ -509,10 +517,69 @@ def test_formula_cells_are_neutralised_in_csv_but_the_ledger_keeps_them(client, 
         ("Isfana", "Isfana"),
         ("", ""),
         ("a=1", "a=1"),
+        (" =1+1", "' =1+1"),
+        ("\u00a0=1+1", "'\u00a0=1+1"),
+        ("\ufeff=1+1", "'\ufeff=1+1"),
+        ("\u200b@SUM(A1)", "'\u200b@SUM(A1)"),
+        ('"=1+1', "'\"=1+1"),
+        ("\u22121+1", "'\u22121+1"),
+        ("\ufe62cmd", "'\ufe62cmd"),
+        ("\ufe66cmd", "'\ufe66cmd"),
+        ("Isfana;=cmd|' /C calc'!A0;", "Isfana;'=cmd|' /C calc'!A0;"),
+        ("food; water", "food; water"),
+        ("rice 5 kg, -3 boxes", "rice 5 kg,' -3 boxes"),
+        ("1;-5", "1;'-5"),
+        ('"-1', "'\"-1"),
+        ("a\t+b", "a\t'+b"),
     ],
 )
 def test_plain_numbers_stay_numbers(value, cell):
     assert exports.safe_cell(value) == cell
+
+
+def test_a_formula_after_a_semicolon_is_neutralised_for_spreadsheets_that_split_on_it(
+    client, media
+):
+    photo = services.evidence_store(data=jpeg_bytes(), content_type="image/jpeg")
+    place = {**PLACE, "name": "Isfana;=cmd|' /C calc'!A0;"}
+    services.append(kind="delivery", payload=delivery([photo.sha256], place=place))
+    services.checkpoint_sign()
+    line = body(client.get("/ledger/export.csv")).decode().splitlines()[-1]
+    assert "Isfana;'=cmd" in line
+    for separator in ";\t":
+        assert not any(cell.startswith(exports.FORMULA_STARTS) for cell in line.split(separator))
+
+
+def _runs(piece: str) -> bool:
+    """Whether a spreadsheet could take this piece of a line for a formula (a plain number is
+    a number)."""
+    start = 0
+    while start < len(piece) and exports._ignored(piece[start]):
+        start += 1
+    rest = piece[start:]
+    return rest.startswith(FORMULA_CHARS) and not exports.PLAIN_NUMBER.fullmatch(piece.strip())
+
+
+FORMULA_CHARS = ("=", "+", "-", "@", "\u2212")  # and their full-width forms, folded below
+TRICKY = (
+    st.text(
+        alphabet=st.sampled_from(
+            list("=+-@,;\t\r\n \"'a1.")
+            + list(exports.FORMULA_STARTS)
+            + ["\u00a0", "\ufeff", "\u200b"]
+        )
+    )
+    | st.text()
+)
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(cells=st.lists(TRICKY, min_size=1, max_size=4))
+def test_no_piece_of_a_csv_line_starts_a_formula_whatever_it_is_split_on(cells):
+    line = exports._csv_line(cells)
+    for piece in re.split(r"[,;\t\r\n]", line):
+        folded = unicodedata.normalize("NFKC", piece)  # the full-width and small forms
+        assert not _runs(piece) and not _runs(folded), (cells, line, piece)
 
 
 # ---- ?fundraiser= -----------------------------------------------------------------------------
