@@ -1,12 +1,11 @@
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from hubs.admin import HubPeopleFilter, HubScopedAdmin
 
-from . import services
 from .models import Delivery, DeliveryLine, ProofOfDelivery
 
 
@@ -44,7 +43,7 @@ class DeliveryAdmin(HubScopedAdmin):
     ]
     fields = [*readonly_fields, "vehicle_note"]
     inlines = [DeliveryLineInline]
-    actions = ["approve"]
+    actions = ["review"]
 
     def has_add_permission(self, request):
         return False  # planned from a hub's page, with stock checks and requests
@@ -66,17 +65,20 @@ class DeliveryAdmin(HubScopedAdmin):
             ),
         )
 
-    @admin.action(description=_("Approve and publish the selected deliveries"))
-    def approve(self, request, queryset):
-        for delivery in queryset.filter(status=Delivery.Status.DELIVERED):
-            try:
-                services.delivery_verify(delivery=delivery, coordinator=request.user)
-            except ValidationError as exc:
-                self.message_user(
-                    request, f"{delivery.slug}: {' '.join(exc.messages)}", messages.ERROR
-                )
-            else:
-                self.message_user(request, format_html(_("{slug} verified."), slug=delivery.slug))
+    @admin.action(description=_("Check the proof of the selected delivery"))
+    def review(self, request, queryset):
+        # No approving in bulk: each proof is published from its own page, after its photos
+        # were looked at (and blurred), never from a list of thumbnails.
+        waiting = queryset.filter(status=Delivery.Status.DELIVERED)
+        if waiting.count() != 1:
+            self.message_user(
+                request,
+                _("Choose exactly one delivery awaiting verification: each proof is checked "
+                  "on its own page."),
+                messages.WARNING,
+            )  # fmt: skip
+            return None
+        return redirect("deliveries:verify", slug=waiting.get().slug)
 
 
 @admin.register(ProofOfDelivery)

@@ -1,6 +1,7 @@
 """Every write about deliveries. Status changes are conditional UPDATEs whose row count decides
 who won, so a double tap, a retry or two volunteers at once never change a delivery twice."""
 
+import logging
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -33,6 +34,7 @@ from .models import (
     ProofPhoto,
 )
 
+logger = logging.getLogger(__name__)
 MAX_PHOTOS = 5
 HANDOVER_MINUTES = 30
 HANDOVER_ATTEMPTS = 5
@@ -216,7 +218,22 @@ def delivery_report(
     ProofPhoto.objects.bulk_create(
         ProofPhoto(proof=proof, evidence_sha256=sha, position=n) for n, sha in enumerate(hashes)
     )
+    # Faces are blurred before a coordinator opens the proof, so what they look at is what
+    # would be published; delivery_verify blurs any photo this missed.
+    photo_ids = list(proof.photos.values_list("pk", flat=True))
+    transaction.on_commit(lambda: _blur_enqueue(photo_ids))
     return proof
+
+
+def _blur_enqueue(photo_ids: Sequence[int]) -> None:
+    """A broker that is down must not fail the report that was just saved."""
+    from .tasks import proof_photo_blur as blur
+
+    for photo_id in photo_ids:
+        try:
+            blur.delay(photo_id)
+        except Exception as exc:  # the broker's errors vary by transport; all mean "later"
+            logger.warning("blur of proof photo %s not enqueued (%s)", photo_id, exc)
 
 
 def handover_code_issue(*, delivery: Delivery, volunteer: AbstractBaseUser) -> Handover:
@@ -270,6 +287,11 @@ def delivery_verify(*, delivery: Delivery, coordinator: AbstractBaseUser) -> int
     if delivery.volunteer_id == coordinator.pk:
         raise _refuse(_("Someone other than the volunteer must verify a delivery."), "same")
     proof = delivery.proofs.filter(review=ProofOfDelivery.Review.PENDING).first()
+    if proof is not None:
+        # No photo is published unblurred, whichever way it is approved: a photo whose blur
+        # has not run yet (task lost, approved at once) is blurred now, before the entry.
+        for photo in proof.photos.filter(faces_blurred__isnull=True):
+            proof_photo_blur(photo=photo)
     moved = proof is not None and _transition(
         delivery,
         allowed=[S.DELIVERED],
@@ -388,7 +410,8 @@ def delivery_fail(*, delivery: Delivery, by: AbstractBaseUser, reason: str, retu
 @transaction.atomic
 def proof_photo_blur(*, photo: ProofPhoto) -> int:
     """Replace a pending proof photo by a copy with the faces blurred; return how many.
-    The original is never published: only an approved proof's photos are."""
+    The original is never published (only an approved proof's photos are) and, once replaced,
+    not kept either: its file is deleted unless another proof names the same bytes."""
     from .faces import blur_faces
 
     photo = ProofPhoto.objects.select_for_update().select_related("proof").get(pk=photo.pk)
@@ -403,6 +426,8 @@ def proof_photo_blur(*, photo: ProofPhoto) -> int:
         ).sha256
     photo.faces_blurred = faces
     photo.save(update_fields=["evidence_sha256", "faces_blurred"])
+    if faces and not ProofPhoto.objects.filter(evidence_sha256=original.sha256).exists():
+        ledger.evidence_discard(sha256=original.sha256)
     return faces
 
 

@@ -244,6 +244,21 @@ def exports_enqueue() -> None:
         logger.warning("export files not updated (%s); the next checkpoint will", exc)
 
 
+@transaction.atomic
+def evidence_discard(*, sha256: str) -> bool:
+    """Forget a file that no entry names, such as a proof photo replaced by its blurred copy:
+    its row now, its bytes (and thumbnail) once the transaction commits. A published file is
+    never discarded: the ledger commits to it. True if it was discarded."""
+    evidence = Evidence.objects.select_for_update().filter(sha256=sha256, published=False).first()
+    if evidence is None:
+        return False
+    storage = evidence.file.storage
+    names = [stored.name for stored in (evidence.file, evidence.thumbnail) if stored]
+    evidence.delete()
+    transaction.on_commit(lambda: [storage.delete(name) for name in names])
+    return True
+
+
 def thumbnail_enqueue(sha256: str) -> None:
     """Ask a worker for the thumbnail. A broker that is down must not fail the request that
     stored the file: `thumbnails_sweep` makes the missing ones later."""
@@ -273,7 +288,8 @@ def make_thumbnail(evidence: Evidence, *, longest_side: int = 240) -> None:
         out = io.BytesIO()
         image.convert("RGB").save(out, "WEBP", quality=60, method=4)
     evidence.thumbnail.save(f"{evidence.sha256}.webp", ContentFile(out.getvalue()), save=False)
-    Evidence.objects.filter(pk=evidence.pk).update(thumbnail=evidence.thumbnail.name)
+    if not Evidence.objects.filter(pk=evidence.pk).update(thumbnail=evidence.thumbnail.name):
+        evidence.thumbnail.delete(save=False)  # discarded meanwhile: keep no copy of it
 
 
 def receipt_code_issue(*, entry: LedgerEntry) -> str:

@@ -1,4 +1,6 @@
+import hashlib
 import io
+import json
 from decimal import Decimal
 
 import pytest
@@ -8,7 +10,7 @@ from aidhub.uploads import CleanFile
 from deliveries import services
 from deliveries.faces import blur_faces, find_faces
 from deliveries.models import ProofPhoto
-from ledger.models import Evidence
+from ledger.models import Evidence, LedgerEntry
 from tests.factories import PASSWORD
 
 
@@ -75,6 +77,67 @@ def test_coordinator_blurs_before_approving_and_only_the_blurred_photo_is_publis
     assert photo.faces_blurred >= 1 and photo.evidence_sha256 != original
     client.post(f"/deliveries/{delivery.slug}/verify/", {"approve": "1"})
     assert Evidence.objects.get(sha256=photo.evidence_sha256).published
-    assert not Evidence.objects.get(sha256=original).published
+    assert not Evidence.objects.filter(sha256=original).exists()
     assert client.get(f"/ledger/evidence/{original}").status_code == 404
     assert ProofPhoto.objects.count() == 1
+
+
+def stored_hashes(media) -> set[str]:
+    return {hashlib.sha256(p.read_bytes()).hexdigest() for p in media.rglob("*") if p.is_file()}
+
+
+def report_face(delivery, volunteer):
+    services.delivery_claim(delivery=delivery, volunteer=volunteer)
+    services.delivery_dispatch(delivery=delivery, volunteer=volunteer)
+    return services.delivery_report(
+        delivery=delivery,
+        volunteer=volunteer,
+        people=4,
+        photos=[CleanFile(face_photo(), "image/jpeg")],
+    )
+
+
+@pytest.fixture
+def planned(stocked, place, flour, coordinator):
+    return services.delivery_plan(
+        hub=stocked, place=place, lines=[(flour, Decimal("5"))], by=coordinator
+    )
+
+
+def test_the_unblurred_original_is_deleted_from_storage_once_blurred(
+    client, planned, volunteer, media, django_capture_on_commit_callbacks
+):
+    photo = report_face(planned, volunteer).photos.get()
+    original = photo.evidence_sha256
+    assert original in stored_hashes(media)
+    assert client.get(f"/ledger/evidence/{original}").status_code == 404  # never public
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.proof_photo_blur(photo=photo) >= 1
+    photo.refresh_from_db()
+    assert not Evidence.objects.filter(sha256=original).exists()
+    assert original not in stored_hashes(media)
+    assert photo.evidence_sha256 in stored_hashes(media)
+
+
+def test_a_report_has_its_faces_blurred_before_the_coordinator_opens_it(
+    planned, volunteer, media, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        proof = report_face(planned, volunteer)
+    photo = proof.photos.get()
+    assert photo.faces_blurred >= 1
+    assert find_faces(Image.open(Evidence.objects.get(sha256=photo.evidence_sha256).file)) == []
+
+
+def test_approving_before_the_blur_ran_publishes_only_a_blurred_photo(
+    client, planned, volunteer, coordinator, media, django_capture_on_commit_callbacks
+):
+    original = report_face(planned, volunteer).photos.get().evidence_sha256  # blur not run
+    with django_capture_on_commit_callbacks(execute=True):
+        index = services.delivery_verify(delivery=planned, coordinator=coordinator)
+    published = json.loads(bytes(LedgerEntry.objects.get(index=index).leaf))["payload"]
+    assert published["evidence"] and original not in published["evidence"]
+    photo = ProofPhoto.objects.get()
+    assert photo.faces_blurred >= 1 and published["evidence"] == [photo.evidence_sha256]
+    assert original not in stored_hashes(media)
+    assert client.get(f"/ledger/evidence/{photo.evidence_sha256}").status_code == 200

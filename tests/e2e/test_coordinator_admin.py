@@ -1,4 +1,5 @@
-"""A coordinator approves a delivery's proof in the admin, and the place's public page shows it."""
+"""A coordinator opens a delivery's proof from the admin and approves it on its own page; the
+place's public page shows it."""
 
 from deliveries.models import Delivery
 
@@ -18,9 +19,13 @@ def test_a_coordinator_approves_the_proof_in_the_admin_and_the_place_page_shows_
     page.goto("/admin/deliveries/delivery/")
     shots(page, "changelist")
     page.check(f"input[name=_selected_action][value='{kara_bak.pk}']")
-    page.select_option("select[name=action]", "approve")
+    # No bulk approval: the action opens the proof's own page, photos and all.
+    page.select_option("select[name=action]", "review")
     page.click("button[name=index]")
-    page.locator(".messagelist", has_text=f"{kara_bak.slug} verified.").wait_for()
+    page.wait_for_url(f"**/deliveries/{kara_bak.slug}/verify/")
+    shots(page, "proof")
+    page.click("button[name=approve]")
+    page.get_by_text("Verified: ledger entry").wait_for()
     shots(page, "approved")
 
     kara_bak.refresh_from_db()
