@@ -27,7 +27,7 @@ from django.utils import translation
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
-from aidhub.ratelimits import exceeded
+from aidhub.ratelimits import client_address, exceeded
 
 from .models import LedgerEntry, LedgerRef
 from .presentation import UNIT_LABELS, items_text
@@ -222,22 +222,39 @@ def generate(fmt: str, entries: Iterable[LedgerEntry]) -> Iterator[str]:
 # ---- generated exports: bounded -------------------------------------------------------------
 
 SLOT_KEY = "ledger:export-slot:{}"
+ADDRESS_KEY = "ledger:export-address:{}"
 
 
-def _slot_take() -> Callable[[], None] | None:
+def _release(key: str, token: str) -> None:
+    # Not a slot whose lease ran out and was re-taken. The get and the delete are not one step
+    # (Django's cache has no compare-and-delete): a download that outlived its lease by the
+    # moment between them frees the next holder's place early, so one more export runs at once
+    # for a while. Accepted: leases are minutes, downloads of one fundraiser seconds.
+    if cache.get(key) == token:
+        cache.delete(key)
+
+
+def _slot_take(address: str) -> Callable[[], None] | str:
     """One of LEDGER_EXPORT_CONCURRENCY slots, shared through the cache (Redis in production),
-    held until the download ends or LEDGER_EXPORT_SLOT_SECONDS pass (a process that died)."""
+    held until the download ends or LEDGER_EXPORT_SLOT_SECONDS pass (a process that died); and
+    at most one per address, so one visitor cannot take every slot. Otherwise "address" (this
+    address already has one) or "site" (all are taken)."""
     token = secrets.token_hex(8)
+    lease = settings.LEDGER_EXPORT_SLOT_SECONDS
+    mine = ADDRESS_KEY.format(hashlib.sha256(address.encode()).hexdigest()[:32])
+    if not cache.add(mine, token, timeout=lease):
+        return "address"
     for n in range(settings.LEDGER_EXPORT_CONCURRENCY):
         key = SLOT_KEY.format(n)
-        if cache.add(key, token, timeout=settings.LEDGER_EXPORT_SLOT_SECONDS):
+        if cache.add(key, token, timeout=lease):
 
             def release(key: str = key) -> None:
-                if cache.get(key) == token:  # not a slot whose lease ran out and was re-taken
-                    cache.delete(key)
+                _release(key, token)
+                _release(mine, token)
 
             return release
-    return None
+    _release(mine, token)
+    return "site"
 
 
 def _busy(message: str, *, status: int, retry_after: int) -> HttpResponse:
@@ -253,8 +270,14 @@ def fundraiser_response(request: HttpRequest, fmt: str, fundraiser: str) -> Http
         response = render(request, "429.html", status=429)
         response["Retry-After"] = "60"
         return response
-    release = _slot_take()
-    if release is None:
+    release = _slot_take(client_address(request))
+    if release == "address":
+        return _busy(
+            _("Your previous export is still being made. Please try again when it has ended."),
+            status=429,
+            retry_after=10,
+        )
+    if release == "site":
         return _busy(
             _("Too many exports are being made right now. Please try again in a minute."),
             status=503,

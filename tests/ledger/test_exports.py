@@ -436,15 +436,32 @@ def test_fundraiser_exports_beyond_the_rate_get_429(client, ledger):
 
 def test_only_a_few_fundraiser_exports_are_made_at_once(client, ledger, settings):
     settings.LEDGER_EXPORT_CONCURRENCY = 2
-    downloading = [client.get("/ledger/export.json?fundraiser=batken-2022") for _n in range(2)]
-    busy = client.get("/ledger/export.json?fundraiser=batken-2022")
+    url = "/ledger/export.json?fundraiser=batken-2022"
+    downloading = [client.get(url, REMOTE_ADDR=f"10.0.0.{n}") for n in (1, 2)]
+    busy = client.get(url, REMOTE_ADDR="10.0.0.3")
     assert busy.status_code == 503
     assert busy["Retry-After"] == "10"
     assert "Too many exports" in busy.text
     body(downloading[0])  # the download ends: its place is free
     downloading[0].close()
-    assert client.get("/ledger/export.json?fundraiser=batken-2022").status_code == 200
+    assert client.get(url, REMOTE_ADDR="10.0.0.3").status_code == 200
     downloading[1].close()
+
+
+def test_one_address_holds_one_export_place_at_a_time(client, ledger, settings):
+    settings.LEDGER_EXPORT_CONCURRENCY = 3
+    url = "/ledger/export.csv?fundraiser=batken-2022"
+    held = client.get(url)
+    assert held.status_code == 200
+    again = client.get(url)
+    assert again.status_code == 429 and again["Retry-After"] == "10"
+    assert "previous export" in again.text
+    others = [client.get(url, REMOTE_ADDR=f"10.0.0.{n}") for n in (1, 2)]
+    assert [r.status_code for r in others] == [200, 200]  # the other places were left to them
+    held.close()
+    assert client.get(url).status_code == 200
+    for response in others:
+        response.close()
 
 
 def test_a_place_whose_holder_died_is_free_again_after_its_lease(client, ledger, settings):
@@ -452,9 +469,11 @@ def test_a_place_whose_holder_died_is_free_again_after_its_lease(client, ledger,
     settings.LEDGER_EXPORT_SLOT_SECONDS = 1  # the cache's own expiry (Redis keeps real time)
     held = client.get("/ledger/export.csv?fundraiser=batken-2022")  # its process dies: no close
     assert held.status_code == 200
-    assert client.get("/ledger/export.csv?fundraiser=batken-2022").status_code == 503
+    url = "/ledger/export.csv?fundraiser=batken-2022"
+    assert client.get(url, REMOTE_ADDR="10.0.0.9").status_code == 503
+    assert client.get(url).status_code == 429  # its address's place, too
     time.sleep(1.2)
-    assert client.get("/ledger/export.csv?fundraiser=batken-2022").status_code == 200
+    assert client.get(url).status_code == 200
 
 
 # ---- cells no spreadsheet will run ----------------------------------------------------------
