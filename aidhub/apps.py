@@ -9,6 +9,7 @@ class AidHubConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
+        from . import checks  # noqa: F401 - registers the system checks
         from .security import shorten_staff_session
 
         user_logged_in.connect(shorten_staff_session, dispatch_uid="aidhub.shorten_staff_session")

@@ -387,6 +387,19 @@ CELERY_BEAT_SCHEDULE["rates-fetch"] = {
     "task": "donations.tasks.rates_fetch",
     "schedule": env.int("RATES_FETCH_SECONDS", default=6 * 3600),
 }
+# A donor's contact is encrypted at rest (aidhub/crypto.py) with these Fernet keys (comma-
+# separated, the first encrypts), and erased DONOR_CONTACT_DAYS after the donation was recorded:
+# it is there only to send the receipt code. Production must set the key (check --deploy);
+# development generates one into FIELD_ENCRYPTION_DEV_KEY_FILE.
+FIELD_ENCRYPTION_KEY = secret("FIELD_ENCRYPTION_KEY", default="")
+FIELD_ENCRYPTION_DEV_KEY_FILE = BASE_DIR / ".field-key"
+DONOR_CONTACT_DAYS = env.int("DONOR_CONTACT_DAYS", default=30)
+if DONOR_CONTACT_DAYS < 1:
+    raise ImproperlyConfigured("DONOR_CONTACT_DAYS must be 1 or more.")
+CELERY_BEAT_SCHEDULE["donor-contacts-purge"] = {
+    "task": "donations.tasks.donor_contacts_purge",
+    "schedule": 3600,
+}
 
 # Deliveries -----------------------------------------------------------------------------------
 # A claim that is not dispatched within this many hours is released for someone else.

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from aidhub.crypto import EncryptedTextField
 from hubs.models import QUANTITY, Hub, Item, Place, Region
 from ledger.money import CURRENCY_CHOICES, MINOR_UNITS
 
@@ -127,7 +128,9 @@ class Donation(MoneyRow):
         blank=True,
         help_text=_("Only if the donor asked to be named. Empty means anonymous."),
     )
-    donor_contact = models.CharField(
+    # Encrypted at rest and erased after DONOR_CONTACT_DAYS (donor_contacts_purge); reads back
+    # as plain text.
+    donor_contact = EncryptedTextField(
         _("donor's contact (private)"),
         max_length=120,
         blank=True,

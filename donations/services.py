@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -161,6 +162,15 @@ def donation_record(
         # works with the donor in it (the worker's own default would be English for everyone).
         receipt_code_send.delay_on_commit(donation.pk, get_language() or "")
     return donation
+
+
+@transaction.atomic
+def donor_contacts_purge(*, now: datetime | None = None) -> int:
+    """Erase donors' contacts DONOR_CONTACT_DAYS after their donation was recorded: the contact
+    is kept only to send the receipt code, which went out long before. Returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.DONOR_CONTACT_DAYS)
+    old = Donation.objects.filter(created_at__lt=cutoff).exclude(donor_contact="")
+    return old.update(donor_contact="")
 
 
 MILESTONES = (25, 50, 75, 100)

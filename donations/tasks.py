@@ -62,3 +62,11 @@ def receipt_code_send(self, donation_id: int, language: str = "") -> bool:
             return False
         raise self.retry(exc=exc, countdown=60, max_retries=5) from exc
     return True
+
+
+@shared_task(time_limit=120, soft_time_limit=100)
+def donor_contacts_purge() -> int:
+    """Beat runs this hourly: contacts older than DONOR_CONTACT_DAYS are erased."""
+    from . import services
+
+    return services.donor_contacts_purge()

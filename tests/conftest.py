@@ -5,6 +5,7 @@ import os
 
 import pytest
 import time_machine
+from cryptography.fernet import Fernet
 from django.contrib.auth import get_user_model
 from django.db import connection
 
@@ -68,6 +69,7 @@ def _plain_static_files(settings):
 
 
 LEDGER_TEST_KEY = generate_private_key_text("aidhub.test/ledger")
+FIELD_TEST_KEY = Fernet.generate_key().decode()
 
 
 @pytest.fixture(autouse=True)
@@ -87,6 +89,12 @@ def _ledger_signing_key(settings):
     settings.LEDGER_ORIGIN = "aidhub.test/ledger"
     settings.LEDGER_KEY_NAME = "aidhub.test/ledger"
     settings.LEDGER_SIGNING_KEY = LEDGER_TEST_KEY
+
+
+@pytest.fixture(autouse=True)
+def _field_encryption_key(settings):
+    # Never the development key file in the project folder.
+    settings.FIELD_ENCRYPTION_KEY = FIELD_TEST_KEY
 
 
 @pytest.fixture(autouse=True)

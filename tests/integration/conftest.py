@@ -51,6 +51,7 @@ def start_worker(**env_extra: str) -> subprocess.Popen:
         "LEDGER_SIGNING_KEY": settings.LEDGER_SIGNING_KEY,
         "LEDGER_ORIGIN": settings.LEDGER_ORIGIN,
         "LEDGER_KEY_NAME": settings.LEDGER_KEY_NAME,
+        "FIELD_ENCRYPTION_KEY": settings.FIELD_ENCRYPTION_KEY,
         **env_extra,
     }
     log = (ROOT / ".pytest-worker.log").open("a")
