@@ -487,6 +487,7 @@ def request_cancel(*, request: SupplyRequest, reason: str, by: AbstractBaseUser 
     """Cancel an open request. Returns False (and changes nothing) if it was not open."""
     if not reason.strip():
         raise ValidationError(_("Say why the request is cancelled."), code="reason")
+    _lock_place(request.place_id)  # a verification counting towards it waits, or goes first
     cancelled = bool(
         SupplyRequest.objects.filter(
             pk=request.pk, status__in=[SupplyRequest.Status.OPEN, SupplyRequest.Status.PARTLY]
@@ -535,7 +536,10 @@ def _refresh_status(request: SupplyRequest) -> None:
         status = SupplyRequest.Status.PARTLY
     else:
         status = SupplyRequest.Status.OPEN
-    SupplyRequest.objects.filter(pk=request.pk).update(status=status)
+    # Conditional: a request cancelled since it was read stays cancelled.
+    SupplyRequest.objects.filter(pk=request.pk).exclude(
+        status=SupplyRequest.Status.CANCELLED
+    ).update(status=status)
     request.status = status
 
 

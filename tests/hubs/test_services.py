@@ -219,3 +219,15 @@ def test_needed_by_in_the_past_is_refused(hub, flour):
     with pytest.raises(ValidationError, match="in the past"):
         services.request_create(hub=hub, place=PlaceFactory(), lines=[(flour, 1)], by=None,
                                 needed_by=datetime.date(2020, 1, 1))  # fmt: skip
+
+
+def test_a_delivery_counted_from_a_stale_copy_does_not_reopen_a_cancelled_request(hub, flour):
+    # A verification read the request while it was open; a coordinator cancelled it before the
+    # verification counted its delivery: it stays cancelled.
+    request = services.request_create(hub=hub, place=PlaceFactory(), lines=[(flour, 10)], by=None)
+    stale = SupplyRequest.objects.get(pk=request.pk)
+    assert services.request_cancel(request=request, reason="the village was evacuated", by=None)
+    services.request_record_delivery(request=stale, lines=[(flour, Decimal(4))],
+                                     delivered_at=request.created_at)  # fmt: skip
+    request.refresh_from_db()
+    assert request.status == SupplyRequest.Status.CANCELLED
