@@ -70,18 +70,29 @@ def _embedded_ipv4(address: IPAddress) -> IPAddress:
             return address.sixtofour
         if address.teredo:
             return address.teredo[1]
-        if address in _NAT64:
+        if any(address in network for network in _WRAPS_IPV4):
             return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     return address
 
 
-_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+# IPv6 ranges whose last 32 bits are an IPv4 address a translator may reach: NAT64 (RFC 6052),
+# local-use NAT64 (RFC 8215), IPv4-translated (SIIT, RFC 2765) and the old IPv4-compatible form.
+_WRAPS_IPV4 = [
+    ipaddress.IPv6Network("64:ff9b::/96"),
+    ipaddress.IPv6Network("64:ff9b:1::/48"),
+    ipaddress.IPv6Network("::ffff:0:0:0/96"),
+    ipaddress.IPv6Network("::/96"),
+]
+# Deprecated site-local addresses are private in practice, though Python calls them global.
+_SITE_LOCAL = ipaddress.IPv6Network("fec0::/10")
 
 
 def is_public(address: IPAddress) -> bool:
     """Only globally routable unicast addresses: not private, loopback, link-local, shared
     (CGNAT), reserved, documentation, unspecified (0.0.0.0, ::) or multicast, whatever
     IPv6 form wraps them."""
+    if isinstance(address, ipaddress.IPv6Address) and address in _SITE_LOCAL:
+        return False
     address = _embedded_ipv4(address)
     return address.is_global and not address.is_multicast
 

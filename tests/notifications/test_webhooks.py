@@ -115,6 +115,10 @@ REFUSED = [
     "http://[fe80::1]/",
     "http://[::ffff:127.0.0.1]/",  # IPv4-mapped loopback
     "http://[::ffff:10.0.0.1]/",
+    "http://[64:ff9b:1::a00:1]/",  # local-use NAT64 of 10.0.0.1
+    "http://[::ffff:0:7f00:1]/",  # IPv4-translated (SIIT) loopback
+    "http://[::127.0.0.1]/",  # IPv4-compatible loopback
+    "http://[fec0::1]/",  # site-local
     "http://2130706433/",  # 127.0.0.1 in decimal
     "http://0177.0.0.1/",  # ... in octal
     "http://0x7f.1/",
