@@ -59,6 +59,9 @@ def _check_address(channel: str, address: str) -> str:
     return address
 
 
+WEBHOOKS_PER_URL = 3  # a receiver and a spare or two (a new secret, a second mirror)
+
+
 @transaction.atomic
 def subscription_create(
     *,
@@ -89,6 +92,17 @@ def subscription_create(
     )
     if existing:
         return existing
+    if (
+        channel == Channel.WEBHOOK
+        and Subscription.objects.filter(channel=channel, address=address).count()
+        >= WEBHOOKS_PER_URL
+    ):
+        # Each subscription of a URL gets its own secret, so without a bound anyone could
+        # make one URL receive every event many times over.
+        raise ValidationError(
+            _("This address already receives AidHub's messages. Use the secret you were given."),
+            code="webhook_taken",
+        )
     own_email = user is not None and channel == Channel.EMAIL and address == user.email
     subscription = Subscription.objects.create(
         channel=channel,

@@ -52,6 +52,16 @@ def test_subscribing_a_followed_url_again_shows_none_of_the_first_subscribers_se
     assert Subscription.objects.count() == 3 and len(secrets) == 3
 
 
+def test_one_url_takes_a_few_subscriptions_not_a_flood():
+    # Each subscription has its own secret, so each would get its own copy of every event.
+    url = "http://127.0.0.1:9/hook"
+    for _ in range(services.WEBHOOKS_PER_URL):
+        assert subscribe_webhook(Client(), url).status_code == 200
+    response = subscribe_webhook(Client(), url)
+    assert "already receives" in response.text
+    assert Subscription.objects.count() == services.WEBHOOKS_PER_URL
+
+
 def test_each_subscriber_of_the_same_url_gets_the_event_signed_with_their_own_secret(
     media, django_capture_on_commit_callbacks
 ):
