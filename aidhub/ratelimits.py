@@ -6,6 +6,8 @@ Who is counted is `client_address`: the form limits ("ip" keys, through RATELIMI
 the API throttles and the sign-in lockout (AXES_CLIENT_IP_CALLABLE) all use it, so behind a
 proxy they count the visitor, never the proxy, and no header the visitor writes fools them."""
 
+import ipaddress
+
 from django.conf import settings
 from django.http import HttpRequest
 from django_ratelimit import ALL
@@ -35,7 +37,7 @@ def client_address(request: HttpRequest) -> str:
     remote = request.META.get("REMOTE_ADDR", "")
     proxies = settings.AIDHUB_TRUSTED_PROXIES
     if not proxies:
-        return remote
+        return _per_network(remote)
     # django-ipware counts the proxies listed in the header; the nearest one is REMOTE_ADDR.
     # Not strict: a malformed value the visitor prepended must not hide the proxies' entries.
     address, _routable = get_client_ip(
@@ -46,7 +48,21 @@ def client_address(request: HttpRequest) -> str:
     )
     # A request that did not pass through every proxy (a health check from inside) is counted
     # by the address it came from.
-    return address or remote
+    return _per_network(address or remote)
+
+
+def _per_network(address: str) -> str:
+    """An IPv6 visitor is counted by their /64: one subscriber's line holds a whole /64, so
+    counting single addresses would let them start every lockout and limit afresh."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False).network_address)
+    return str(ip)
 
 
 def limit(name: str):

@@ -258,6 +258,27 @@ def test_with_one_trusted_proxy_the_spoofed_leftmost_addresses_change_nothing(rf
     assert client_address(rf.get("/", REMOTE_ADDR="10.0.0.9")) == "10.0.0.9"
 
 
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_an_ipv6_visitor_is_counted_by_their_64_so_rotating_addresses_gains_nothing(
+    rf, settings, proxies
+):
+    from aidhub.ratelimits import client_address
+
+    settings.AIDHUB_TRUSTED_PROXIES = proxies
+    seen = set()
+    for host in ["1", "abcd:ef01:2345:6789", "ffff:ffff:ffff:ffff"]:
+        visitor = f"2001:db8:aaaa:bbbb:{host}" if ":" in host else f"2001:db8:aaaa:bbbb::{host}"
+        meta = via_proxy(visitor) if proxies else {"REMOTE_ADDR": visitor}
+        seen.add(client_address(rf.get("/", **meta)))
+    assert seen == {"2001:db8:aaaa:bbbb::"}
+    # Another /64 is another visitor; IPv4 addresses are counted whole.
+    assert (
+        client_address(rf.get("/", REMOTE_ADDR="2001:db8:aaaa:cccc::1")) != "2001:db8:aaaa:bbbb::"
+    )
+    settings.AIDHUB_TRUSTED_PROXIES = 0
+    assert client_address(rf.get("/", REMOTE_ADDR="203.0.113.7")) == "203.0.113.7"
+
+
 def test_without_a_trusted_proxy_forwarded_for_is_ignored(rf, settings):
     from aidhub.ratelimits import client_address
 
