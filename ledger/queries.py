@@ -116,6 +116,12 @@ class EntryView:
         return self.data["payload"]
 
     @property
+    def goods(self) -> list[dict]:
+        """The payload's item lines. Not `payload.items` in a template: on an entry without
+        goods (a donation) that is the dict's own items() method, drawn as a row of blanks."""
+        return self.payload.get("items", [])
+
+    @property
     def index(self) -> int:
         return self.entry.index
 

@@ -8,6 +8,7 @@ PostgreSQL queue up behind it and indexes are gapless and unique.
 import hashlib
 import io
 import logging
+import re
 import secrets
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -290,6 +291,22 @@ def make_thumbnail(evidence: Evidence, *, longest_side: int = 240) -> None:
     evidence.thumbnail.save(f"{evidence.sha256}.webp", ContentFile(out.getvalue()), save=False)
     if not Evidence.objects.filter(pk=evidence.pk).update(thumbnail=evidence.thumbnail.name):
         evidence.thumbnail.delete(save=False)  # discarded meanwhile: keep no copy of it
+
+
+# Cyrillic letters that look like the Latin ones of the alphabet: a donor typing on a Russian,
+# Kyrgyz or Kazakh keyboard layout reads "K7QM-3XPA" and types some of them in Cyrillic.
+_RECEIPT_LOOKALIKES = str.maketrans("АВЕКМНРСТХУ", "ABEKMHPCTXY")
+
+
+def receipt_code_normal(text: str) -> str:
+    """The code as issued ("K7QM3-XPA2B") from what a donor typed: any case, with or without
+    the hyphen, with spaces or another dash, Cyrillic look-alike letters. Text that cannot be
+    a code comes back as typed (upper case, at most 32 characters), so the answer is "not found"."""
+    upper = text.strip().upper()[:32]
+    raw = re.sub(r"[\s\-\u2010-\u2015.]", "", upper).translate(_RECEIPT_LOOKALIKES)
+    if len(raw) == 10 and all(c in RECEIPT_ALPHABET for c in raw):
+        return f"{raw[:5]}-{raw[5:]}"
+    return upper
 
 
 def receipt_code_issue(*, entry: LedgerEntry) -> str:

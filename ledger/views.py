@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_safe
 
 from aidhub.pagecache import public_page
 
-from . import exportfiles, exports, keys, queries
+from . import exportfiles, exports, keys, queries, services
 from .forms import LedgerFilterForm
 from .models import ReceiptCode
 
@@ -164,7 +164,8 @@ def entry_detail(request: HttpRequest, index: int, receipt: str = "") -> HttpRes
 
 @require_GET
 def receipt(request: HttpRequest, code: str) -> HttpResponse:
-    found = ReceiptCode.objects.filter(code=code.upper()).select_related("entry").first()
+    found = ReceiptCode.objects.filter(code=services.receipt_code_normal(code))
+    found = found.select_related("entry").first()
     if found is None:
         raise Http404(_("No donation has this receipt code."))
     return entry_detail(request, found.entry.index, receipt=found.code)
@@ -172,7 +173,7 @@ def receipt(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_GET
 def receipt_lookup(request: HttpRequest) -> HttpResponse:
-    code = request.GET.get("code", "").strip().upper()
+    code = services.receipt_code_normal(request.GET.get("code", ""))
     if code:
         if ReceiptCode.objects.filter(code=code).exists():
             return HttpResponseRedirect(reverse("ledger:receipt", args=[code]))

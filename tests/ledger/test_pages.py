@@ -111,6 +111,38 @@ def test_receipt_code_leads_the_donor_to_their_entry(client, ledger):
     assert "No donation has this code" in client.get("/ledger/receipt/?code=nope").text
 
 
+def test_a_donation_entry_lists_no_goods_and_an_intake_lists_its_own(client, ledger):
+    donation_page = client.get("/ledger/0/").text
+    assert "Goods" not in donation_page
+    assert "<li>:" not in donation_page
+    intake = client.get("/ledger/3/").text
+    assert "Goods" in intake and "Flour" in intake
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        lambda c: c.replace("-", ""),  # without its hyphen
+        lambda c: c.lower().replace("-", " "),  # lower case, a space instead
+        lambda c: f"  {c[:5]}\u2013{c[6:]} ",  # an en dash, padded
+        lambda c: c.replace("-", "").translate(str.maketrans("ABEKMHPCTXY", "авекмнрстху")),
+    ],
+    ids=["no-hyphen", "lower-space", "en-dash", "cyrillic-lookalikes"],
+)
+def test_receipt_code_is_found_however_the_donor_types_it(client, ledger, typed):
+    code = ledger["code"]
+    response = client.get("/ledger/receipt/", {"code": typed(code)})
+    assert response.status_code == 302
+    assert response["Location"] == f"/ledger/receipt/{code}/"
+    assert client.get(f"/ledger/receipt/{typed(code).strip()}/").status_code == 200
+
+
+def test_a_code_that_is_not_one_is_not_found_and_kept_short(client, ledger):
+    response = client.get("/ledger/receipt/", {"code": "X" * 500})
+    assert response.status_code == 200
+    assert "X" * 33 not in response.text
+
+
 def test_csv_export_has_every_entry(client, ledger):
     response = client.get("/ledger/export.csv")
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
