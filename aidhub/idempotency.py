@@ -3,14 +3,21 @@
 A form carries a token made when the page was shown (`{% one_time_token %}`); a phone sends an
 Idempotency-Key header (the offline queue) or the same field. The first request with a token
 claims it, by inserting it with a hash of its path and body, in the same transaction as the
-write. Then:
+write. Tokens are per account: UNIQUE (user, key). An API client chooses its key, so one
+namespace for everyone would let another account take a key first, learn from the 409 that it
+was used, and block its owner; the same key from two accounts is two independent submissions.
+Then, for one account:
 
 - a repeat (double tap, retry, resend from the queue) with the same body gets the first
   result and writes nothing;
-- the same token with another body, on another page or from another account is refused (409);
-- two copies at the same moment: the UNIQUE key decides. On PostgreSQL the second INSERT waits
-  for the first transaction and then fails; on SQLite the second waits for the write lock. The
-  loser answers as a repeat.
+- the same token with another body or on another page is refused (409);
+- two copies at the same moment: UNIQUE (user, key) decides. On PostgreSQL the second INSERT
+  waits for the first transaction and then fails; on SQLite the second waits for the write
+  lock. The loser answers as a repeat.
+
+Only signed-in requests are recorded: an anonymous one has no account to scope its token to,
+and one shared anonymous namespace would bring back the squatting above, so `submission()`
+gives None for it and the row's user is NOT NULL.
 
 A write that fails (a form error) rolls its claim back with it, so the token can be sent again
 once the form is corrected. A POST without a token is accepted and protected by nothing: every
@@ -42,7 +49,7 @@ NOT_BODY = frozenset({FIELD, "csrfmiddlewaretoken"})
 
 
 class Conflict(Exception):
-    """The token was already used for another request: another body, page or account."""
+    """This account already used the token for another request: another body or page."""
 
 
 def new_token() -> str:
@@ -73,13 +80,13 @@ class Submission:
     body_sha256: str
 
     def outcome(self) -> str | None:
-        """The first request's result, or None if the token is new; Conflict if it was used
-        for something else."""
-        row = IdempotentSubmission.objects.filter(key=self.key).first()
+        """The first request's result, or None if this account has not used the token;
+        Conflict if it used it for something else."""
+        row = IdempotentSubmission.objects.filter(user_id=self.user_id, key=self.key).first()
         if row is None:
             return None
         legacy = not row.body_sha256  # recorded before bodies were hashed: the key alone
-        if row.user_id != self.user_id or not (legacy or row.body_sha256 == self.body_sha256):
+        if not (legacy or row.body_sha256 == self.body_sha256):
             raise Conflict
         return row.result
 
@@ -93,7 +100,7 @@ class Submission:
                         key=self.key, user_id=self.user_id, body_sha256=self.body_sha256
                     )
             except IntegrityError:
-                claim = None  # taken, and committed: we waited for it if it was in flight
+                claim = None  # taken by this account, committed: we waited if in flight
             if claim is not None:
                 result = action()
                 IdempotentSubmission.objects.filter(pk=claim.pk).update(result=result)

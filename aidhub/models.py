@@ -29,15 +29,23 @@ class AuditEvent(models.Model):
 
 class IdempotentSubmission(models.Model):
     """A one-time token of a write (a form's hidden field, a phone's Idempotency-Key) and the
-    result its first request got. The UNIQUE key decides between two copies sent at once; the
-    body's hash tells a repeat (same answer, nothing written) from a reuse (refused)."""
+    result its first request got. Tokens are per account: UNIQUE (user, key) decides between two
+    copies sent at once; the body's hash tells a repeat (same answer, nothing written) from a
+    reuse (refused). Another account may use the same key for its own writes."""
 
-    key = models.CharField(max_length=64, unique=True)
+    key = models.CharField(max_length=64)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     # SHA-256 of the path and the body; empty only for rows recorded before bodies were hashed.
     body_sha256 = models.CharField(max_length=64, blank=True)
     result = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            # Not the key alone: a client picks its key, and a global one could be taken first
+            # by another account, which would learn it was used and block its owner.
+            models.UniqueConstraint(fields=["user", "key"], name="idempotent_submission_user_key")
+        ]
 
     def __str__(self) -> str:
         return self.key
