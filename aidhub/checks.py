@@ -1,5 +1,7 @@
+import os
+
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
 
@@ -24,3 +26,23 @@ def check_field_encryption_key(app_configs, **kwargs):
     except ImproperlyConfigured as exc:
         return [Error(str(exc), id="aidhub.E002")]
     return []
+
+
+@register(Tags.security, deploy=True)
+def check_trusted_proxies_stated(app_configs, **kwargs):
+    """Production says how many proxies stand in front of gunicorn, even none. Left to its
+    default of 0 behind nginx, every visitor counts as nginx's address: five wrong passwords
+    from anyone lock that username for everyone, and one visitor spends everyone's limits.
+    Read from the environment (where settings read it, `.env` included) because only there is
+    "unset" distinguishable from an explicit 0."""
+    if not settings.PRODUCTION or "AIDHUB_TRUSTED_PROXIES" in os.environ:
+        return []
+    return [
+        Warning(
+            "AIDHUB_TRUSTED_PROXIES is not set: behind a reverse proxy every visitor would be "
+            "counted as the proxy, and anyone could lock any account.",
+            hint="Set it to the number of proxies that append to X-Forwarded-For (nginx alone: "
+            "1), or to 0 explicitly if gunicorn faces the internet itself.",
+            id="aidhub.W001",
+        )
+    ]
