@@ -2,9 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
@@ -12,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import services
+from .forms import MembershipInviteForm
 from .models import (
     Category,
     Hub,
@@ -249,43 +248,6 @@ class VolunteerMembershipForm(forms.ModelForm):
         self.fields["role"].initial = volunteer.value
 
 
-class MemberByNameForm(VolunteerMembershipForm):
-    """A coordinator adds a volunteer by the exact username or e-mail the volunteer gave
-    them: no list of the site's accounts is shown to anyone but a superuser."""
-
-    person = forms.CharField(
-        label=_("Username or e-mail"),
-        max_length=254,
-        help_text=_("Exactly as the volunteer gave it to you."),
-    )
-
-    class Meta(VolunteerMembershipForm.Meta):
-        fields = ["person", "hub", "role"]
-
-    def clean_person(self):
-        typed = self.cleaned_data["person"].strip()
-        accounts = get_user_model().objects.filter(is_active=True)
-        found = list(accounts.filter(Q(username__iexact=typed) | Q(email__iexact=typed))[:2])
-        if len(found) != 1:
-            raise ValidationError(
-                _("No single account has this username or e-mail. Ask the volunteer for it."),
-                code="no_account",
-            )
-        return found[0]
-
-    def clean(self):
-        data = super().clean()
-        person, hub, role = data.get("person"), data.get("hub"), data.get("role")
-        if person is not None:
-            self.instance.user = person
-            if hub and Membership.objects.filter(user=person, hub=hub, role=role).exists():
-                raise ValidationError(
-                    _("This person is already a volunteer of %(hub)s.") % {"hub": hub.name},
-                    code="member",
-                )
-        return data
-
-
 @admin.register(Membership)
 class MembershipAdmin(HubScopedAdmin):
     list_display = ["user", "hub", "role"]
@@ -295,13 +257,39 @@ class MembershipAdmin(HubScopedAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if not request.user.is_superuser:
-            kwargs["form"] = VolunteerMembershipForm if obj else MemberByNameForm
+            kwargs["form"] = VolunteerMembershipForm
         return super().get_form(request, obj, change=change, **kwargs)
 
-    def get_fields(self, request, obj=None):
-        if request.user.is_superuser or obj is not None:
-            return ["user", "hub", "role"]
-        return ["person", "hub", "role"]
+    def add_view(self, request, form_url="", extra_context=None):
+        """A coordinator does not add a member: they invite one, who joins by accepting. The
+        answer is the same whether or not an account has the name they typed."""
+        if request.user.is_superuser:
+            return super().add_view(request, form_url, extra_context)
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        hubs = coordinated_hubs(request.user)
+        form = MembershipInviteForm(request.POST or None, hubs=hubs)
+        if request.method == "POST" and form.is_valid():
+            services.membership_invite(
+                hub=form.cleaned_data["hub"], person=form.cleaned_data["person"], by=request.user
+            )
+            self.message_user(
+                request,
+                _(
+                    "If an account has this username or e-mail and is not yet a volunteer of "
+                    "%(hub)s, an invitation is on its way to its e-mail address. They join "
+                    "once they accept it."
+                )
+                % {"hub": form.cleaned_data["hub"].name},
+            )
+            return redirect("admin:hubs_membership_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "opts": self.model._meta,
+            "title": _("Invite a volunteer"),
+        }
+        return render(request, "admin/hubs/membership_invite.html", context)
 
     def get_readonly_fields(self, request, obj=None):
         return [] if request.user.is_superuser or obj is None else ["user"]

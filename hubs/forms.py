@@ -4,7 +4,7 @@ from django import forms
 from django.forms import formset_factory
 from django.utils.translation import gettext_lazy as _
 
-from .models import MAX_QUANTITY, Category, Hub, Item, Place, SupplyRequest
+from .models import MAX_QUANTITY, Category, Hub, Item, Membership, Place, SupplyRequest
 
 
 class ItemLineForm(forms.Form):
@@ -104,3 +104,26 @@ class NeedsFilterForm(forms.Form):
         empty_value=None,
         choices=[("", _("Any")), *SupplyRequest.Urgency.choices],
     )
+
+
+class MembershipInviteForm(forms.Form):
+    """A coordinator invites a volunteer by the exact username or e-mail the volunteer gave
+    them. The form never says whether an account has it (hubs.services.membership_invite)."""
+
+    person = forms.CharField(
+        label=_("Username or e-mail"),
+        max_length=254,
+        help_text=_(
+            "Exactly as the volunteer gave it to you. They get an e-mail and join once they accept."
+        ),
+    )
+    hub = forms.ModelChoiceField(label=_("Hub"), queryset=Hub.objects.none())
+    role = forms.ChoiceField(
+        label=_("Role"),
+        choices=[(Membership.Role.VOLUNTEER.value, Membership.Role.VOLUNTEER.label)],
+        initial=Membership.Role.VOLUNTEER.value,
+    )
+
+    def __init__(self, *args, hubs, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["hub"].queryset = hubs

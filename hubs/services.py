@@ -9,11 +9,13 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from aidhub import audit, clock
@@ -24,6 +26,7 @@ from .models import (
     MAX_QUANTITY,
     Hub,
     Item,
+    Membership,
     Place,
     StockLevel,
     StockMovement,
@@ -586,3 +589,75 @@ def _announce_request(request: SupplyRequest, event: str) -> None:
         context=context,
         scopes=[("hub", request.hub.slug)],
     )
+
+
+# ---- membership -----------------------------------------------------------------------------
+
+# A volunteer joins a hub only by accepting an invitation e-mailed to their own address: a
+# coordinator who types a username or e-mail learns nothing about whether such an account exists,
+# and cannot enrol anyone without their consent.
+INVITATION_DAYS = 7
+_INVITATION_SALT = "hubs.membership_invitation"
+
+
+def membership_invitation_token(*, user: AbstractBaseUser, hub: Hub) -> str:
+    """The signed part of an invitation link: names the account and the hub, nothing else."""
+    return signing.dumps({"user": user.pk, "hub": hub.pk}, salt=_INVITATION_SALT)
+
+
+def membership_invitation_read(*, token: str, user: AbstractBaseUser) -> Hub:
+    """The hub an invitation for `user` names; ValidationError when the link is forged, has
+    expired, names another account or a closed hub."""
+    try:
+        data = signing.loads(token, salt=_INVITATION_SALT, max_age=timedelta(days=INVITATION_DAYS))
+    except signing.BadSignature:
+        data = None
+    hub = None
+    if isinstance(data, dict) and data.get("user") == user.pk:
+        hub = Hub.objects.filter(pk=data.get("hub"), is_active=True).first()
+    if hub is None:
+        raise ValidationError(
+            _(
+                "This invitation has expired or is not for the account you are signed in with. "
+                "Ask the hub's coordinator for a new one."
+            ),
+            code="invitation_invalid",
+        )
+    return hub
+
+
+@transaction.atomic
+def membership_invite(*, hub: Hub, person: str, by: AbstractBaseUser) -> None:
+    """Invite the one active account whose username or e-mail is exactly `person` to volunteer
+    at `hub`: an e-mail (after commit) with a link they accept while signed in. Nothing is
+    returned or raised about whether such an account exists, has an address or is already a
+    member, so the caller says the same thing in every case."""
+    typed = person.strip()
+    if not typed:
+        return
+    accounts = get_user_model().objects.filter(is_active=True)
+    found = list(accounts.filter(Q(username__iexact=typed) | Q(email__iexact=typed))[:2])
+    if len(found) != 1 or not found[0].email:
+        return
+    invitee = found[0]
+    volunteer = Membership.Role.VOLUNTEER
+    if Membership.objects.filter(user=invitee, hub=hub, role=volunteer).exists():
+        return
+    # Superusers only read the trail (aidhub.admin): it may say whom an invitation reached.
+    audit.record(actor=by, action="membership_invited", target=invitee, hub=hub.slug)
+    from .tasks import membership_invitation_send
+
+    membership_invitation_send.delay_on_commit(invitee.pk, hub.pk, translation.get_language() or "")
+
+
+@transaction.atomic
+def membership_accept(*, token: str, user: AbstractBaseUser) -> Membership:
+    """The invited account, signed in, becomes a volunteer of the hub the link names (once;
+    opening the link again changes nothing)."""
+    hub = membership_invitation_read(token=token, user=user)
+    membership, created = Membership.objects.get_or_create(
+        user=user, hub=hub, role=Membership.Role.VOLUNTEER
+    )
+    if created:
+        audit.record(actor=user, action="membership_accepted", target=membership)
+    return membership

@@ -17,4 +17,5 @@ urlpatterns = [
     path("needs/", views.needs, name="needs"),
     path("gaps/", views.gaps, name="gaps"),
     path("places/<slug:slug>/", views.place_detail, name="place"),
+    path("invitations/<str:token>/", views.invitation, name="invitation"),
 ]

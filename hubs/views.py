@@ -3,7 +3,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -277,3 +277,23 @@ def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return _form_page(
         request, supply_request.hub, _("Cancel request %(id)s") % {"id": pk}, form, None
     )
+
+
+# ---- invitations ----------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """A coordinator's invitation, opened by the invited account: joining takes a POST, so
+    opening the link (or a mail scanner fetching it) changes nothing."""
+    try:
+        hub = services.membership_invitation_read(token=token, user=request.user)
+    except ValidationError as exc:
+        context = {"error": " ".join(exc.messages)}
+        return render(request, "hubs/invitation.html", context, status=400)
+    if request.method == "POST":
+        services.membership_accept(token=token, user=request.user)
+        messages.success(request, _("You are a volunteer of %(hub)s.") % {"hub": hub.name})
+        return redirect("hubs:hub", slug=hub.slug)
+    return render(request, "hubs/invitation.html", {"hub": hub})

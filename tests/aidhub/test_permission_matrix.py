@@ -87,6 +87,8 @@ SITE = {
     "hubs:needs": ("GET", EVERYONE, {}),
     "hubs:gaps": ("GET", EVERYONE, {}),
     "hubs:place": ("GET", EVERYONE, {"slug": "place"}),
+    # An invitation names its account: anyone signed in is told whether it is theirs.
+    "hubs:invitation": ("GET", SIGNED_IN, {"token": "wrong"}),
     "donations:list": ("GET", EVERYONE, {}),
     "donations:fundraiser": ("GET", EVERYONE, {"slug": "fundraiser"}),
     "donations:preview": ("GET", EVERYONE, {"slug": "fundraiser"}),

@@ -1,5 +1,6 @@
 """A coordinator in the admin never sees a list of the site's accounts, and cannot make anyone
-a coordinator: only members of their own hubs are listed, volunteers are added by exact name."""
+a coordinator: only members of their own hubs are listed, volunteers are invited by exact name
+(tests/hubs/test_invitations.py)."""
 
 from decimal import Decimal
 
@@ -98,21 +99,6 @@ def test_the_membership_form_lists_no_accounts(as_coordinator, member, outsider)
     assert "zarina-outsider" not in page.text and "bakyt-member" not in page.text
     assert 'name="person"' in page.text and 'name="user"' not in page.text
     assert 'value="coordinator"' not in page.text
-
-
-def test_a_coordinator_adds_a_volunteer_by_exact_e_mail(as_coordinator, hub, outsider):
-    response = as_coordinator.post(
-        ADD, {"person": "ZARINA@example.kz", "hub": hub.pk, "role": "volunteer"}
-    )
-    assert response.status_code == 302, response.text
-    assert Membership.objects.filter(user=outsider, hub=hub, role="volunteer").exists()
-
-
-def test_a_name_that_matches_nobody_is_refused(as_coordinator, hub):
-    response = as_coordinator.post(ADD, {"person": "zarina", "hub": hub.pk, "role": "volunteer"})
-    assert response.status_code == 200
-    assert "No single account has this username or e-mail" in response.text
-    assert not Membership.objects.filter(role="volunteer").exists()
 
 
 def test_a_coordinator_cannot_make_an_outsider_a_coordinator(as_coordinator, hub, outsider):
