@@ -184,6 +184,25 @@ def entry_view(index: int) -> EntryView | None:
     return with_evidence([EntryView(entry)])[0] if entry else None
 
 
+# What a donor's receipt page shows their fundraiser's money did afterwards.
+SPENDING_KINDS = ("expense", "dispatch", "delivery", "correction")
+
+
+def fundraiser_since(view: EntryView, *, limit: int = 10) -> list[EntryView]:
+    """The newest purchases and deliveries of the entry's fundraiser recorded after it, with
+    their published photos and receipts: what the money has done since this donation."""
+    ref = (view.payload.get("fundraiser") or {}).get("id")
+    if not ref:
+        return []
+    rows = (
+        filtered_entries(Filters(fundraiser=ref))
+        .filter(index__gt=view.index, kind__in=SPENDING_KINDS)
+        .select_related("reversed_by")
+        .order_by("-index")[:limit]
+    )
+    return with_evidence([EntryView(row) for row in rows])
+
+
 def totals(filters: Filters) -> list[dict]:
     """Money in and out per currency for the filtered view (corrections included)."""
     refs = filters.refs()

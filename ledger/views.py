@@ -157,6 +157,12 @@ def entry_detail(request: HttpRequest, index: int, receipt: str = "") -> HttpRes
             "root_b64": queries.b64(bytes(checkpoint.root_hash)) if checkpoint else "",
             "proof": proof,
             "receipt": receipt,
+            "since": queries.fundraiser_since(view) if receipt else [],
+            "fundraiser_totals": (
+                queries.totals(queries.Filters(fundraiser=view.payload["fundraiser"]["id"]))
+                if receipt and view.payload.get("fundraiser")
+                else []
+            ),
             "host": request.build_absolute_uri("/").rstrip("/"),
         },
     )

@@ -119,6 +119,30 @@ def test_a_donation_entry_lists_no_goods_and_an_intake_lists_its_own(client, led
     assert "Goods" in intake and "Flour" in intake
 
 
+def test_the_receipt_page_shows_what_the_fundraiser_did_since_and_what_is_checked(client, ledger):
+    response = client.get(f"/ledger/receipt/{ledger['code']}/")
+    since = [e.index for e in response.context["since"]]
+    # The expense, the dispatch, the delivery and the correction concern the fundraiser; the
+    # second donation, the intake, the transfer and the adjustment do not count as spending.
+    assert since == [8, 6, 5, 2]
+    page = response.text
+    assert "money has done since" in page
+    assert "What is checked, and by whom" in page
+    assert "covered by a signed checkpoint of 9 entries" in page
+    for photo in ledger["photos"]:
+        assert f'href="/ledger/evidence/{photo.sha256}"' in page
+    # In each currency as recorded; the donation of 5,000 KZT was reversed (#8), so KZT is 0.
+    assert "Received 25.00 USD, spent 0.00 USD." in page
+    assert "spent 1,200.00 KGS." in page
+    assert "KZT, spent" not in page
+
+
+def test_an_entry_page_without_a_receipt_code_does_not_speak_to_a_donor(client, ledger):
+    page = client.get("/ledger/0/").text
+    assert "What is checked, and by whom" not in page
+    assert "money has done since" not in page
+
+
 @pytest.mark.parametrize(
     "typed",
     [
