@@ -274,6 +274,11 @@ STORAGES = {
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# A receipt PDF is rendered in a child process with these limits; past any of them (or if the
+# renderer crashes) the upload is refused. See aidhub/pdfrender.py.
+PDF_RENDER_SECONDS = env.float("PDF_RENDER_SECONDS", default=10)
+PDF_RENDER_CPU_SECONDS = env.int("PDF_RENDER_CPU_SECONDS", default=10)
+PDF_RENDER_MEMORY_MB = env.int("PDF_RENDER_MEMORY_MB", default=512)
 
 # E-mail: printed to the console unless EMAIL_URL names an SMTP server.
 email = env.email_url(

@@ -7,15 +7,24 @@ PDF is never published (its metadata names people, and its scripts and links are
 vet); its pages are rendered to one image by pdfium and that image is published. The published
 bytes are what is stored as evidence and hashed into the ledger. Everything else is refused
 with a message a person can act on.
+
+pdfium runs in a child process (`aidhub/pdfrender.py`) with CPU-time and memory limits and a
+wall-clock deadline, so a PDF that is slow to draw, too big for memory or crashes pdfium is
+refused with a message, not a stuck worker or a server error.
 """
 
 import contextlib
 import io
-import threading
+import json
+import logging
+import signal
+import subprocess
+import sys
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
-import pypdfium2 as pdfium
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
@@ -38,7 +47,12 @@ MAX_PDF_PAGES = 10
 MAX_PDF_SCALE = 3  # about 216 dpi: enough to read a receipt, no need to blow up a tiny page
 PDF_PAGE_GAP = 12  # grey pixels between pages, so readers see where one page ends
 _SRGB = ImageCms.createProfile("sRGB")
-_PDFIUM = threading.Lock()  # pdfium is not thread-safe; gunicorn may run threads
+# Isolated mode (-I): no PYTHON* variables, no user site, not even the script's folder on the
+# path, so the child imports pypdfium2 and Pillow from this interpreter's packages and nothing
+# of AidHub's.
+PDF_RENDERER = [sys.executable, "-I", str(Path(__file__).with_name("pdfrender.py"))]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -176,48 +190,100 @@ def _render_pages(data: bytes) -> list[Image.Image]:
         ),
         code="bad_pdf",
     )
-    with _PDFIUM:
-        try:
-            pdf = pdfium.PdfDocument(data)
-        except pdfium.PdfiumError:
-            raise unreadable from None
-        try:
-            count = len(pdf)
-            if count == 0:
-                raise unreadable
-            if count > MAX_PDF_PAGES:
-                raise ValidationError(
-                    ngettext(
-                        "A receipt may have at most %(max)s page; this PDF has %(count)s.",
-                        "A receipt may have at most %(max)s pages; this PDF has %(count)s.",
-                        MAX_PDF_PAGES,
-                    )
-                    % {"max": MAX_PDF_PAGES, "count": count},
-                    code="pdf_pages",
-                )
-            return [_render_page(pdf, number, unreadable) for number in range(count)]
-        finally:
-            pdf.close()
-
-
-def _render_page(pdf: pdfium.PdfDocument, number: int, unreadable: ValidationError) -> Image.Image:
+    output = _run_renderer(data)
+    records = []
+    position = 0
     try:
-        page = pdf[number]
-        try:
-            width, height = page.get_size()
-            if not (width > 0 and height > 0):
-                raise unreadable
-            # Each page fits in a LONGEST_SIDE square, so ten pages stay within MAX_PIXELS.
-            scale = min(LONGEST_SIDE / max(width, height), MAX_PDF_SCALE)
-            bitmap = page.render(scale=scale)
-            try:
-                return bitmap.to_pil().convert("RGB")  # a copy: the bitmap's memory is freed
-            finally:
-                bitmap.close()
-        finally:
-            page.close()
-    except pdfium.PdfiumError:
-        raise unreadable from None
+        while position < len(output):
+            end = output.index(b"\n", position)
+            record = json.loads(output[position:end])
+            if not isinstance(record, dict):
+                raise ValueError(record)
+            records.append(record)
+            position = end + 1
+            if "count" in record:
+                record["count"] = int(record["count"])
+            if "page" in record:
+                width, height = (int(side) for side in record["page"])
+                if not (width > 0 and height > 0 and width * height <= MAX_PIXELS):
+                    raise ValueError(record)
+                pixels = memoryview(output)[position : position + width * height * 3]
+                if len(pixels) < width * height * 3:
+                    raise ValueError("short page")
+                record["image"] = Image.frombytes("RGB", (width, height), pixels)
+                position += len(pixels)
+    except (ValueError, TypeError, KeyError):
+        logger.warning("The PDF renderer gave an answer that is not one", exc_info=True)
+        raise _too_complex() from None
+    error = records[0].get("error") if records else None
+    if error == "unreadable":
+        raise unreadable
+    if error == "pages":
+        count = records[0]["count"]
+        raise ValidationError(
+            ngettext(
+                "A receipt may have at most %(max)s page; this PDF has %(count)s.",
+                "A receipt may have at most %(max)s pages; this PDF has %(count)s.",
+                MAX_PDF_PAGES,
+            )
+            % {"max": MAX_PDF_PAGES, "count": count},
+            code="pdf_pages",
+        )
+    pages = [record["image"] for record in records if "image" in record]
+    if not pages or records[-1] != {"done": True} or len(records) != len(pages) + 1:
+        logger.warning("The PDF renderer gave an incomplete answer: %r", records[-1:])
+        raise _too_complex()
+    return pages
+
+
+def _run_renderer(data: bytes) -> bytes:
+    """The child's stdout, once it exited cleanly within the limits; else the refusal."""
+    process = subprocess.Popen(  # noqa: S603 (our own interpreter and script; no shell)
+        [
+            *PDF_RENDERER,
+            str(settings.PDF_RENDER_CPU_SECONDS),
+            str(settings.PDF_RENDER_MEMORY_MB * 1024 * 1024),
+            str(MAX_PDF_PAGES),
+            str(LONGEST_SIDE),
+            str(MAX_PDF_SCALE),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={},  # a renderer a PDF took over finds no secrets in its environment
+        close_fds=True,
+    )
+    try:
+        output, errors = process.communicate(data, timeout=settings.PDF_RENDER_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        logger.warning("A PDF took more than %s s to render; refused", settings.PDF_RENDER_SECONDS)
+        raise _too_complex() from None
+    if process.returncode != 0:
+        code = process.returncode
+        reason = f"exit status {code}"
+        if code < 0:
+            with contextlib.suppress(ValueError):
+                reason = f"signal {signal.Signals(-code).name}"
+        logger.warning(
+            "The PDF renderer ended with %s; refused: %s",
+            reason,
+            errors[-2000:].decode(errors="replace"),
+        )
+        raise _too_complex()
+    return output
+
+
+def _too_complex() -> ValidationError:
+    # Slow to draw, too much memory, or it crashed the renderer: to the organiser, the same.
+    return ValidationError(
+        _(
+            "This PDF is too complex for us to open. "
+            "Upload a photo or a scan of the receipt instead."
+        ),
+        code="pdf_too_complex",
+    )
 
 
 def clean_receipt(upload: UploadedFile | bytes) -> CleanFile:
