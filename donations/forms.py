@@ -118,3 +118,10 @@ class StatementForm(forms.Form):
         label=_("Bank statement (CSV)"),
         help_text=_("Columns: date, amount, currency, reference; optional: description."),
     )
+
+
+class StatementConfirmForm(forms.Form):
+    """The preview's confirm button. `rows_sha256` names the rows that page showed
+    (donations.statements.statement_sha256), so a confirm from an older preview records nothing."""
+
+    rows_sha256 = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)

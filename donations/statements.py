@@ -1,12 +1,19 @@
 """A bank statement (CSV) matched against recorded donations: the screenshot practice, made
-reliable. Each incoming row either matches a donation already recorded or becomes a new one."""
+reliable. Each incoming row either matches a donation already recorded or becomes a new one.
+
+The preview's rows wait in the session until the organiser confirms. The session is one per
+browser, so another tab may preview another statement meanwhile: the confirm form carries
+`statement_sha256` of the rows its page showed, and `statement_import` records nothing unless
+the session still holds exactly those rows."""
 
 import csv
+import hashlib
 import io
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+import rfc8785
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -103,9 +110,24 @@ def as_session(rows: list[Row]) -> list[dict]:
     return [asdict(row) for row in rows]
 
 
+def statement_sha256(rows: list[dict]) -> str:
+    """The rows a preview showed, as SHA-256 of their RFC 8785 canonical JSON."""
+    return hashlib.sha256(rfc8785.dumps(rows)).hexdigest()
+
+
 @transaction.atomic
-def statement_import(fundraiser: Fundraiser, rows: list[dict], *, by) -> int:
-    """Record every `new` row as a bank-transfer donation, all or nothing."""
+def statement_import(fundraiser: Fundraiser, rows: list[dict], *, previewed_sha256: str, by) -> int:
+    """Record every `new` row as a bank-transfer donation, all or nothing, if `rows` are the
+    ones the confirmed preview showed (`previewed_sha256`)."""
+    if not rows or statement_sha256(rows) != previewed_sha256:
+        raise ValidationError(
+            _(
+                "Nothing was recorded: the statement on this page is no longer the one checked "
+                "last (it was checked again or recorded in another tab). Check it again and "
+                "confirm what you see."
+            ),
+            code="stale_preview",
+        )
     if any(row["status"] == "error" for row in rows):
         raise ValidationError(_("Fix the rows with errors first."))
     created = 0

@@ -18,7 +18,7 @@ from hubs.queries import coordinated_hubs
 from ledger import queries as ledger_queries
 
 from . import queries, services, statements
-from .forms import CorrectionForm, DonationForm, ExpenseForm, StatementForm
+from .forms import CorrectionForm, DonationForm, ExpenseForm, StatementConfirmForm, StatementForm
 from .models import Donation, Expense, Fundraiser
 from .reconcile import reconcile
 
@@ -200,10 +200,14 @@ def statement(request: HttpRequest, slug: str) -> HttpResponse:
     session_key = f"statement:{fundraiser.pk}"
     form = StatementForm(request.POST or None, request.FILES or None)
     rows = request.session.get(session_key)
-    if request.method == "POST" and "confirm" in request.POST and rows:
+    if request.method == "POST" and "confirm" in request.POST:
+        confirmed = StatementConfirmForm(request.POST)
+        previewed = confirmed.cleaned_data["rows_sha256"] if confirmed.is_valid() else ""
 
         def record() -> str:
-            created = statements.statement_import(fundraiser, rows, by=request.user)
+            created = statements.statement_import(
+                fundraiser, rows or [], previewed_sha256=previewed, by=request.user
+            )
             del request.session[session_key]
             messages.success(
                 request,
@@ -226,8 +230,11 @@ def statement(request: HttpRequest, slug: str) -> HttpResponse:
             form.add_error("statement", exc)
         else:
             request.session[session_key] = rows = statements.as_session(preview)
-    return render(request, "donations/statement.html",
-                  {"fundraiser": fundraiser, "form": form, "rows": rows})  # fmt: skip
+    confirm = StatementConfirmForm(
+        initial={"rows_sha256": statements.statement_sha256(rows) if rows else ""}, auto_id=False
+    )
+    context = {"fundraiser": fundraiser, "form": form, "rows": rows, "confirm": confirm}
+    return render(request, "donations/statement.html", context)
 
 
 @login_required

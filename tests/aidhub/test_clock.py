@@ -84,7 +84,9 @@ def test_a_bank_statement_dated_today_imports_at_any_hour(zone, hhmm):
         today = clock.local_day().isoformat()
         rows = statements.statement_preview(fundraiser, f"date,amount,currency\n{today},5,KZT\n")
         assert [row.status for row in rows] == ["new"]
-        assert statements.statement_import(fundraiser, statements.as_session(rows), by=None) == 1
+        shown = statements.as_session(rows)
+        sha = statements.statement_sha256(shown)
+        assert statements.statement_import(fundraiser, shown, previewed_sha256=sha, by=None) == 1
         assert clock.local_day(Donation.objects.get().received_at).isoformat() == today
 
 

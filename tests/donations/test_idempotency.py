@@ -14,7 +14,7 @@ from ledger.models import LedgerEntry
 from tests.aidhub.test_idempotency import one_time_token
 from tests.factories import PASSWORD
 
-from .test_views import donation_form, url
+from .test_views import donation_form, statement_confirm, url
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
@@ -68,7 +68,7 @@ def test_a_statement_confirmed_twice_imports_once(client, fundraiser):
     today = timezone.localdate().isoformat()
     upload = SimpleUploadedFile("s.csv", f"date,amount,currency\n{today},15000,KZT\n".encode())
     preview = client.post(url(fundraiser, "statement/"), {"statement": upload})
-    confirm = {"confirm": "1", "idempotency_key": one_time_token(preview)}
+    confirm = {**statement_confirm(preview), "idempotency_key": one_time_token(preview)}
     first, again = (client.post(url(fundraiser, "statement/"), confirm) for _ in range(2))
     assert (first.status_code, again.status_code) == (302, 302)
     assert Donation.objects.count() == 1

@@ -34,6 +34,11 @@ def login(client, user):
     assert client.login(username=user.username, password=PASSWORD)
 
 
+def statement_confirm(preview) -> dict:
+    """The preview's confirm button, with the hash of the rows it showed."""
+    return {"confirm": "1", "rows_sha256": preview.context["confirm"].initial["rows_sha256"]}
+
+
 @pytest.fixture
 def recorded(fundraiser, rates):
     return services.donation_record(
@@ -226,7 +231,7 @@ def test_bank_statement_rows_match_existing_donations_or_become_new_ones(
     statuses = [row["status"] for row in response.context["rows"]]
     assert statuses == ["matched", "new", "skipped"]
     assert Donation.objects.count() == 1  # nothing written before confirming
-    client.post(url(fundraiser, "statement/"), {"confirm": "1"})
+    client.post(url(fundraiser, "statement/"), statement_confirm(response))
     assert Donation.objects.count() == 2
     new = Donation.objects.get(currency="KZT")
     assert (new.amount, new.channel, new.bank_reference) == (15000, "bank_transfer", "•••• 1234")
@@ -237,7 +242,7 @@ def test_a_statement_with_a_bad_row_is_not_imported(client, fundraiser):
     upload = SimpleUploadedFile("s.csv", b"date,amount,currency\nyesterday,5,KZT\n")
     response = client.post(url(fundraiser, "statement/"), {"statement": upload})
     assert response.context["rows"][0]["status"] == "error"
-    response = client.post(url(fundraiser, "statement/"), {"confirm": "1"}, follow=True)
+    response = client.post(url(fundraiser, "statement/"), statement_confirm(response), follow=True)
     assert "Fix the rows with errors first." in response.text
     assert not Donation.objects.exists()
 
