@@ -420,6 +420,7 @@ TELEGRAM_BOT_NAME = env.str("TELEGRAM_BOT_NAME", default="")
 TELEGRAM_API_URL = env.str("TELEGRAM_API_URL", default="https://api.telegram.org")
 # The secret part of the URL Telegram posts updates to (set it with Bot API's setWebhook).
 TELEGRAM_WEBHOOK_SECRET = secret("TELEGRAM_WEBHOOK_SECRET", default="")
+# Seconds a whole Telegram or webhook call may take (connect, TLS, send, answer), not per read.
 NOTIFICATION_HTTP_TIMEOUT = env.float("NOTIFICATION_HTTP_TIMEOUT", default=10)
 WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=5)
 # Webhooks to private, loopback or link-local addresses are refused in production (SSRF).

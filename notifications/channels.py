@@ -2,13 +2,17 @@
 
 Each send raises `Transient` (try again later) or `Permanent` (give up and record why)."""
 
+import contextlib
+import functools
 import hashlib
 import hmac
 import http.client
+import io
 import ipaddress
 import json
 import socket
 import ssl
+import time
 from urllib.parse import urlparse
 
 from django.conf import settings
@@ -25,39 +29,100 @@ class Permanent(Exception):
     pass
 
 
-def _connect(ips: list[str], port: int, timeout: float) -> socket.socket:
+class _Deadline:
+    """One wall-clock limit for a whole exchange. A socket timeout alone bounds each read, and
+    a receiver that drips its answer a byte at a time would keep it from ever firing."""
+
+    def __init__(self, seconds: float) -> None:
+        self._end = time.monotonic() + seconds
+
+    def left(self) -> float:
+        left = self._end - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("timed out: no whole answer within the time allowed")
+        return left
+
+
+def _connect(ips: list[str], port: int, deadline: _Deadline) -> socket.socket:
     """A TCP connection to the first of the checked addresses that answers."""
     error: OSError | None = None
     for ip in ips:
         try:
-            return socket.create_connection((ip, port), timeout)
+            sock = socket.create_connection((ip, port), deadline.left())
         except OSError as exc:
             error = exc
+        else:
+            sock.settimeout(deadline.left())  # TLS bounds its whole handshake by this
+            return sock
     raise error or OSError("no address to connect to")
 
 
-class _PinnedHTTPConnection(http.client.HTTPConnection):
+class _DeadlineReader(io.RawIOBase):
+    """The socket as the response parser reads it: each read may wait only for the time left."""
+
+    def __init__(self, sock: socket.socket, deadline: _Deadline) -> None:
+        self._sock, self._deadline = sock, deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        self._sock.settimeout(self._deadline.left())
+        return self._sock.recv_into(buffer)
+
+
+class _DeadlineSocket:
+    """All `HTTPResponse` asks of its socket is a file to read from."""
+
+    def __init__(self, sock: socket.socket, deadline: _Deadline) -> None:
+        self._sock, self._deadline = sock, deadline
+
+    def makefile(self, mode: str) -> io.BufferedReader:
+        return io.BufferedReader(_DeadlineReader(self._sock, self._deadline))
+
+
+class _DeadlineResponse(http.client.HTTPResponse):
+    def __init__(self, sock: socket.socket, *args, deadline: _Deadline, **kwargs) -> None:
+        super().__init__(_DeadlineSocket(sock, deadline), *args, **kwargs)  # type: ignore[arg-type]
+
+
+class _DeadlineMixin:
+    """Connect, send and read the answer within one deadline."""
+
+    sock: socket.socket | None
+
+    def _use_deadline(self, ips: list[str], deadline: _Deadline) -> None:
+        self._ips, self._deadline = ips, deadline
+        self.response_class = functools.partial(_DeadlineResponse, deadline=deadline)
+
+    def send(self, data) -> None:
+        if self.sock is not None:
+            self.sock.settimeout(self._deadline.left())  # sendall: a total, not per chunk
+        super().send(data)  # type: ignore[misc]
+
+
+class _PinnedHTTPConnection(_DeadlineMixin, http.client.HTTPConnection):
     """Connects to the addresses that were checked, not to whatever the name resolves to a
     moment later (DNS rebinding); the Host header still carries the name."""
 
-    def __init__(self, host: str, port: int, ips: list[str], timeout: float):
-        super().__init__(host, port, timeout=timeout)
-        self._ips = ips
+    def __init__(self, host: str, port: int, ips: list[str], deadline: _Deadline):
+        super().__init__(host, port, timeout=deadline.left())
+        self._use_deadline(ips, deadline)
 
     def connect(self) -> None:
-        self.sock = _connect(self._ips, self.port, self.timeout)
+        self.sock = _connect(self._ips, self.port, self._deadline)
 
 
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+class _PinnedHTTPSConnection(_DeadlineMixin, http.client.HTTPSConnection):
     """The same for HTTPS: TCP to a checked address, TLS with SNI and the certificate checked
     for the name."""
 
-    def __init__(self, host: str, port: int, ips: list[str], timeout: float):
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
-        self._ips = ips
+    def __init__(self, host: str, port: int, ips: list[str], deadline: _Deadline):
+        super().__init__(host, port, timeout=deadline.left(), context=ssl.create_default_context())
+        self._use_deadline(ips, deadline)
 
     def connect(self) -> None:
-        sock = _connect(self._ips, self.port, self.timeout)
+        sock = _connect(self._ips, self.port, self._deadline)
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
@@ -118,8 +183,12 @@ def resolve(host: str, port: int, *, allow_private: bool) -> list[str]:
 def _post_json(
     url: str, body: bytes, headers: dict[str, str], timeout: float, *, allow_private: bool
 ) -> int:
-    """POST `body` to `url` and return the status. The name is resolved once, checked, and
-    that very address is connected to; redirects are not followed (a 3xx is the answer)."""
+    """POST `body` to `url` and return the status, all within `timeout` seconds (resolving,
+    connecting, TLS, sending and reading the answer together). The name is resolved once,
+    checked, and that very address is connected to; redirects are not followed (a 3xx is the
+    answer). Only the status line and headers are read (http.client caps them at 100 lines of
+    64 KiB); the body is never read."""
+    deadline = _Deadline(timeout)
     parsed = urlparse(url)
     if parsed.scheme not in ("https", "http") or not parsed.hostname:
         raise Permanent("only http(s) URLs with a host name are called")
@@ -130,11 +199,14 @@ def _post_json(
         raise Permanent(f"bad port in {parsed.netloc}") from exc
     ips = resolve(parsed.hostname, port, allow_private=allow_private)
     connection_class = _PinnedHTTPSConnection if https else _PinnedHTTPConnection
-    connection = connection_class(parsed.hostname, port, ips, timeout)
     path = parsed.path or "/"
     if parsed.query:
         path = f"{path}?{parsed.query}"
     all_headers = {"Content-Type": "application/json", "User-Agent": "AidHub", **headers}
+    try:
+        connection = connection_class(parsed.hostname, port, ips, deadline)
+    except TimeoutError as exc:  # resolving took all the time there was
+        raise Transient(f"{type(exc).__name__}: {exc}") from exc
     try:
         connection.request("POST", path, body=body, headers=all_headers)
         return connection.getresponse().status
@@ -210,6 +282,21 @@ def check_webhook_url(url: str) -> None:
         raise Permanent(f"bad port in {parsed.netloc}") from exc
     if not settings.WEBHOOK_ALLOW_PRIVATE:  # in development anything goes, even a name not yet up
         resolve(parsed.hostname, port, allow_private=False)
+
+
+def webhook_host(url: str) -> str:
+    """The host a URL calls, in one spelling whatever way it is written: `Example.COM`,
+    `example.com.` and `bücher.example` / `xn--bcher-kva.example` each name one host (the port
+    is not part of it). The IDNA codec is Python's, the one the connection itself uses."""
+    host = urlparse(url).hostname or ""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    # A host the codec refuses cannot be resolved either: it fails, under the spelling it has.
+    with contextlib.suppress(UnicodeError):
+        host = host.encode("idna").decode("ascii")
+    return host.rstrip(".").lower()
 
 
 def sign(secret: str, body: bytes) -> str:

@@ -10,14 +10,17 @@ stable X-AidHub-Delivery id, so the rare resend after a lost answer can be recog
 
 import logging
 import random
+import secrets
+import threading
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import urlparse
 
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import transaction
@@ -306,23 +309,71 @@ def backoff(attempts: int) -> float:
     return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
 
 
-def _webhook_slot(url: str) -> str | None:
+@dataclass(frozen=True)
+class WebhookSlot:
+    """One of a host's sending slots, and the token that proves this send still holds it."""
+
+    key: str
+    token: str
+
+
+# Longer than the webhook task's hard time limit (tasks.py): a slot outlives no sender.
+WEBHOOK_SLOT_SECONDS = 90
+
+# Delete the slot only if it still holds our token: once it expired and another send took it,
+# it is theirs. Redis runs a script atomically; Django's cache API has no compare-and-delete.
+_SLOT_RELEASE = """
+if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) end
+return 0
+"""
+# Without Redis the cache is LocMemCache (settings.py): one process's memory, so taking and
+# releasing under one process-wide lock makes the check and the delete one step.
+_local_slots = threading.Lock()
+
+
+def _slot_take(key: str, token: str) -> bool:
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        # Through redis-py itself (Django's RedisCache keeps its client at `_cache`): the token
+        # is stored as it is, not pickled, so the release script can compare it.
+        client = backend._cache.get_client(write=True)
+        redis_key = backend.make_and_validate_key(key)
+        return bool(client.set(redis_key, token, nx=True, px=int(WEBHOOK_SLOT_SECONDS * 1000)))
+    with _local_slots:
+        return backend.add(key, token, timeout=WEBHOOK_SLOT_SECONDS)
+
+
+def _webhook_slot(url: str) -> WebhookSlot | None:
     """Claim one of WEBHOOK_PER_HOST sending slots for the URL's host, or None when all are
     taken: a slow receiver ties up at most that many workers. A slot expires by itself after
-    the task's time limit, so a killed worker does not keep it."""
-    host = (urlparse(url).hostname or "").lower()
+    the task's time limit, so a killed worker does not keep it. Every spelling of one host
+    (case, trailing dot, port, IDNA) counts against the same slots."""
+    host = channels.webhook_host(url)
+    token = secrets.token_hex(16)
     try:
         for n in range(settings.WEBHOOK_PER_HOST):
             key = f"notifications:webhook-slot:{host}:{n}"
-            if cache.add(key, 1, timeout=WEBHOOK_SLOT_SECONDS):
-                return key
+            if _slot_take(key, token):
+                return WebhookSlot(key, token)
     except Exception as exc:  # the cache is down: as if the host were busy, try again soon
         logger.warning("webhook slot for %s not claimed (%s)", host, exc)
     return None
 
 
-# Longer than the webhook task's hard time limit (tasks.py): a slot outlives no sender.
-WEBHOOK_SLOT_SECONDS = 90
+def _webhook_slot_release(slot: WebhookSlot) -> None:
+    """Free the slot if this send still holds it; never someone else's that took it after ours
+    expired. A cache that is down keeps it until it expires."""
+    backend = caches["default"]
+    try:
+        if isinstance(backend, RedisCache):
+            client = backend._cache.get_client(write=True)
+            client.eval(_SLOT_RELEASE, 1, backend.make_and_validate_key(slot.key), slot.token)
+            return
+        with _local_slots:
+            if backend.get(slot.key) == slot.token:
+                backend.delete(slot.key)
+    except Exception as exc:
+        logger.warning("webhook slot %s not freed (%s); it expires by itself", slot.key, exc)
 
 
 def send(pk: int) -> str:
@@ -350,7 +401,7 @@ def send(pk: int) -> str:
         return _attempt(notification)
     finally:
         if slot:
-            cache.delete(slot)
+            _webhook_slot_release(slot)
 
 
 def _attempt(notification: Notification) -> str:
