@@ -6,12 +6,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
+
+from aidhub import idempotency
 
 from . import services
 from .forms import MySubscribeForm, PublicSubscribeForm
@@ -91,23 +94,29 @@ def telegram_update(request: HttpRequest, secret: str) -> JsonResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@idempotency.replay_first
 def mine(request: HttpRequest) -> HttpResponse:
     form = MySubscribeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         address = request.user.email if data["channel"] == Channel.EMAIL else ""
-        try:
+
+        def follow() -> str:
             if data["channel"] == Channel.EMAIL and not address:
                 raise ValidationError(_("Your account has no e-mail address."))
             services.subscription_create(
                 user=request.user, address=address, language=get_language() or "en", **data
             )
             services.user_language_remember(user=request.user, language=get_language() or "")
+            messages.success(request, _("Subscribed."))
+            return reverse("notifications:mine")
+
+        try:
+            # A Telegram subscription is new each time (it has no address until /start): the
+            # token keeps a double tap from making two.
+            return idempotency.respond(request, follow)
         except ValidationError as exc:
             form.add_error(None, exc)
-        else:
-            messages.success(request, _("Subscribed."))
-            return redirect("notifications:mine")
     subscriptions = list(Subscription.objects.filter(user=request.user).order_by("scope", "ref"))
     names = services.subject_names(subscriptions)
     for subscription in subscriptions:

@@ -70,6 +70,26 @@
     return inStore("readwrite", function (store) { store.delete(key); });
   }
 
+  function newKey() {
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) {
+      return ("0" + b.toString(16)).slice(-2);
+    }).join("");
+  }
+
+  // A report refused with 409 keeps its contents under a new key: its old key stands for what
+  // the server recorded, so the corrected report, sent again, is judged on its own.
+  function rekey(record) {
+    var old = record.key;
+    record.key = newKey();
+    record.updated = Date.now();
+    return inStore("readwrite", function (store) {
+      store.delete(old);
+      store.put(record);
+    });
+  }
+
   // Marks a report as being sent, unless someone else is sending it right now. The check and
   // the write are one transaction, so two contexts cannot both win.
   function claim(key) {
@@ -146,7 +166,9 @@
           record.state = "login"; // the session ended: sent again after the next login
           return record;
         }
-        if (response.status === 400 || response.status === 404) {
+        // 409: the server already has this report's key for other contents. Sending it again
+        // would be refused again, so it waits for the volunteer, like a report with errors.
+        if (response.status === 400 || response.status === 404 || response.status === 409) {
           return response.text().then(function (html) {
             record.state = "rejected";
             record.html = html.slice(0, 200000); // the page shows the reasons from it
@@ -176,7 +198,8 @@
             changed(record);
             return send(record).then(
               function (done) {
-                var saved = done.state === "sent" ? remove(done.key) : put(done);
+                var saved = done.state === "sent" ? remove(done.key)
+                  : done.state === "rejected" && done.status === 409 ? rekey(done) : put(done);
                 return saved.then(function () { changed(done); });
               },
               function () {
