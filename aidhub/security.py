@@ -1,24 +1,31 @@
 """Sign-in hardening: two-factor sign-in (TOTP, django-otp) for coordinators and organisers,
 and a clear answer when a rate limit is hit. Lockout after failed logins is django-axes'."""
 
+import time
 from collections.abc import Callable
 
 import segno
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.contrib.auth.views import redirect_to_login
 from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
-from django.utils.http import base36_to_int, url_has_allowed_host_and_scheme
+from django.utils.http import base36_to_int, int_to_base36, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_ratelimit import ALL
+from django_ratelimit.core import is_ratelimited
+
+from . import audit
 
 EXEMPT_PREFIXES = (
     "/accounts/",
@@ -121,18 +128,31 @@ def _next(request: HttpRequest) -> str:
 
 class TwoFactorSetupTokenGenerator(PasswordResetTokenGenerator):
     """The second factor of the first enrolment: a link sent to the account's e-mail address
-    or issued by a superuser. It names the user's authenticator devices as they were when it
-    was made, so it stops working once it has been opened (opening makes a new secret) or a
-    device is confirmed, and after TWO_FACTOR_SETUP_HOURS in any case."""
+    or issued by a superuser. It names the account's state as it was when it was made, so it
+    stops working once it has been opened (each opening is noted in the audit trail and makes
+    a new secret), once a device is confirmed, once the account signs in again, and after
+    TWO_FACTOR_SETUP_HOURS in any case. Deleting every device does not revive it: the openings
+    stay in the trail."""
 
     key_salt = "aidhub.security.TwoFactorSetupTokenGenerator"
 
     def _make_hash_value(self, user, timestamp: int) -> str:
+        from .models import AuditEvent
+
         devices = TOTPDevice.objects.filter(user=user).order_by("pk")
         state = ",".join(
             f"{pk}:{confirmed}" for pk, confirmed in devices.values_list("pk", "confirmed")
         )
-        return f"{user.pk}{user.password}{timestamp}{state}"
+        confirmed = any(devices.values_list("confirmed", flat=True))
+        opened = (
+            AuditEvent.objects.filter(actor=user, action=SETUP_OPENED)
+            .order_by("-pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        # Full precision: two sign-ins within a second are still two.
+        login = user.last_login.isoformat() if user.last_login else ""
+        return f"{user.pk}{user.password}{login}{timestamp}{confirmed}{state}{opened}"
 
     def check_token(self, user, token: str) -> bool:
         # As Django's, with this link's own lifetime instead of PASSWORD_RESET_TIMEOUT.
@@ -150,18 +170,41 @@ class TwoFactorSetupTokenGenerator(PasswordResetTokenGenerator):
 
 
 setup_tokens = TwoFactorSetupTokenGenerator()
+SETUP_OPENED = "two_factor_setup_opened"
 SETUP_SESSION_KEY = "aidhub_two_factor_setup_device"
+# A link opened before signing in is checked then (signing in changes last_login, which the
+# link names); the session keeps only "this account may set up", for this long.
+SETUP_GRANT_SESSION_KEY = "aidhub_two_factor_setup_grant"
+SETUP_GRANT_SECONDS = 30 * 60
+# "E-mail me a setup link": per account, so a stolen password cannot flood the owner's inbox.
+SETUP_MAIL_RATE = "3/h"
 
 
 def two_factor_setup_link(user) -> str:
-    """An absolute one-time link that lets `user`, signed in with their password, enrol."""
-    return settings.SITE_URL + reverse("two_factor_setup", args=[setup_tokens.make_token(user)])
+    """An absolute one-time link that lets `user`, signed in with their password, enrol. It
+    names the account, so it can be checked before signing in (see two_factor_setup)."""
+    token = f"{int_to_base36(user.pk)}-{setup_tokens.make_token(user)}"
+    return settings.SITE_URL + reverse("two_factor_setup", args=[token])
+
+
+def _setup_link_account(token: str) -> tuple[object | None, str]:
+    """The account a setup link names, and the part setup_tokens checks."""
+    uid_b36, _sep, inner = token.partition("-")
+    try:
+        uid = base36_to_int(uid_b36)
+    except ValueError:
+        return None, inner
+    if not 0 < uid < 2**31:
+        return None, inner
+    return get_user_model().objects.filter(pk=uid, is_active=True).first(), inner
 
 
 @transaction.atomic
 def two_factor_setup_begin(*, user) -> TOTPDevice:
-    """A new secret for each enrolment attempt: secrets shown before and never confirmed go."""
+    """A new secret for each enrolment attempt: secrets shown before and never confirmed go.
+    The opening is noted in the audit trail, which spends every setup link made before it."""
     TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    audit.record(actor=user, action=SETUP_OPENED, target=user)
     return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
 
 
@@ -176,7 +219,16 @@ def two_factor_setup_confirm(*, device: TOTPDevice) -> bool:
 
 
 def _setup_device(request: HttpRequest) -> TOTPDevice | None:
-    """The unconfirmed device this session opened a setup link for, if any."""
+    """The unconfirmed device this session opened a setup link for, if any; a link opened
+    before signing in (a grant for this account) opens it now."""
+    grant = request.session.pop(SETUP_GRANT_SESSION_KEY, None)
+    if (
+        isinstance(grant, dict)
+        and grant.get("user") == request.user.pk
+        and 0 <= time.time() - grant.get("at", 0) <= SETUP_GRANT_SECONDS
+        and not user_has_device(request.user, confirmed=True)
+    ):
+        request.session[SETUP_SESSION_KEY] = two_factor_setup_begin(user=request.user).pk
     pk = request.session.get(SETUP_SESSION_KEY)
     return (
         TOTPDevice.objects.filter(pk=pk, user=request.user, confirmed=False).first() if pk else None
@@ -188,6 +240,16 @@ def _send_setup_link(request: HttpRequest) -> str:
     user = request.user
     if not user.email:
         return _("Your account has no e-mail address. Ask a site administrator for a setup link.")
+    sent = _("A setup link is on its way to your e-mail address. Open it on this device.")
+    if is_ratelimited(
+        request,
+        group="aidhub.two_factor_link_mail",
+        key="user",
+        rate=SETUP_MAIL_RATE,
+        method=ALL,
+        increment=True,
+    ):
+        return sent  # the same answer: the owner's inbox already holds links
     subject = _("Set up two-step sign-in on AidHub")
     body = _(
         "Open this link, signed in as %(username)s, to set up your authenticator app. "
@@ -202,19 +264,27 @@ def _send_setup_link(request: HttpRequest) -> str:
         send_mail(subject, body, None, [user.email])
     except OSError:
         return _("The e-mail could not be sent just now. Try again in a few minutes.")
-    return _("A setup link is on its way to your e-mail address. Open it on this device.")
+    return sent
 
 
-@login_required
 @require_GET
 def two_factor_setup(request: HttpRequest, token: str) -> HttpResponse:
-    """Open a setup link: a new secret for this session, shown on the two-step page."""
-    if request.user.is_verified() or user_has_device(request.user, confirmed=True):
+    """Open a setup link: a new secret for this session, shown on the two-step page. Opened
+    before signing in, the link is checked now and the session remembers only the account it
+    is for; the sign-in page is sent to a clean address, so the token never reaches `?next=`,
+    the server's logs or a Referer."""
+    account, inner = _setup_link_account(token)
+    user = request.user
+    if user.is_authenticated and (user.is_verified() or user_has_device(user, confirmed=True)):
         return redirect("two_factor")
-    if not setup_tokens.check_token(request.user, token):
+    named = account is not None and (not user.is_authenticated or account.pk == user.pk)
+    if not (named and setup_tokens.check_token(account, inner)):
         context = {"invalid_link": True, "next": "/"}
         return render(request, "registration/two_factor.html", context, status=400)
-    device = two_factor_setup_begin(user=request.user)
+    if not user.is_authenticated:
+        request.session[SETUP_GRANT_SESSION_KEY] = {"user": account.pk, "at": int(time.time())}
+        return redirect_to_login(reverse("two_factor"))
+    device = two_factor_setup_begin(user=user)
     request.session[SETUP_SESSION_KEY] = device.pk
     # The token leaves the address bar (and any Referer) at once, as Django's password reset.
     return redirect("two_factor")

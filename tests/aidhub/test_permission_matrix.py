@@ -60,7 +60,9 @@ SITE = {
     "login": ("GET", EVERYONE, {}),
     "start": ("GET", SIGNED_IN, {}),
     "two_factor": ("GET", SIGNED_IN, {}),
-    "two_factor_setup": ("GET", SIGNED_IN, {"token": "wrong"}),
+    # Checked before signing in too (it says only whether the link is good), so the token
+    # never travels in the sign-in page's ?next=.
+    "two_factor_setup": ("GET", EVERYONE, {"token": "wrong"}),
     "logout": ("POST", EVERYONE, {}),
     "set_language": ("POST", EVERYONE, {}),
     "deliveries:mine": ("GET", SIGNED_IN, {}),

@@ -169,8 +169,14 @@ def test_a_superuser_issues_a_setup_link_in_the_admin(client, coordinator, super
     assert shown.status_code == 200 and "no-store" in shown["Cache-Control"]
     (link,) = re.findall(r"<code>([^<]+)</code>", shown.text)
     assert AuditEvent.objects.get().action == "two_factor_link_issued"
-    client.force_login(coordinator)
-    client.get(link.removeprefix(django_settings.SITE_URL))
+    # The coordinator opens it before signing in (signing in first would spend it).
+    client.logout()
+    opened = client.get(link.removeprefix(django_settings.SITE_URL))
+    signed_in = client.post(
+        opened["Location"],
+        {"username": "aigerim", "password": PASSWORD, "next": "/accounts/two-factor/"},
+    )
+    assert signed_in["Location"] == "/accounts/two-factor/"
     assert "<svg" in client.get("/accounts/two-factor/").text
 
 
@@ -479,3 +485,70 @@ def test_with_debug_on_uploads_are_not_served_from_the_media_folder(
     (tmp_path / "evidence" / "ab12.jpg").write_bytes(b"an unpublished receipt")
     response = client.get(f"{settings.MEDIA_URL}evidence/ab12.jpg")
     assert response.status_code == 404
+
+
+def test_a_used_link_stays_spent_after_every_device_is_deleted(client, coordinator):
+    client.force_login(coordinator)
+    link = setup_link(coordinator)
+    assert client.get(link).status_code == 302
+    TOTPDevice.objects.filter(user=coordinator).delete()  # e.g. an administrator's reset
+    assert client.get(link).status_code == 400
+    client.force_login(coordinator)
+    assert client.get(link).status_code == 400
+    assert not TOTPDevice.objects.exists()
+
+
+def test_signing_in_again_spends_a_setup_link(client, coordinator):
+    client.force_login(coordinator)
+    link = setup_link(coordinator)
+    client.logout()
+    client.force_login(coordinator)  # a new last_login
+    assert client.get(link).status_code == 400
+    assert not TOTPDevice.objects.exists()
+
+
+def test_a_link_opened_signed_out_keeps_its_token_out_of_the_sign_in_address(
+    client, coordinator, settings
+):
+    settings.AIDHUB_REQUIRE_2FA = True
+    link = setup_link(coordinator)
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    opened = client.get(link)
+    assert opened["Location"] == "/accounts/login/?next=/accounts/two-factor/"
+    assert token not in opened["Location"]
+    assert not TOTPDevice.objects.exists()  # nothing happens before the password
+    signed_in = client.post(
+        "/accounts/login/",
+        {"username": "aigerim", "password": PASSWORD, "next": "/accounts/two-factor/"},
+    )
+    assert signed_in["Location"] == "/accounts/two-factor/"
+    page = client.get("/accounts/two-factor/")
+    assert "<svg" in page.text and token not in page.text
+    assert TOTPDevice.objects.filter(user=coordinator, confirmed=False).count() == 1
+    client.logout()
+    assert client.get(link).status_code == 400  # signing in spent it
+
+
+def test_a_link_opened_signed_out_serves_only_the_account_it_names(client, coordinator):
+    other = UserFactory(username="dana")
+    assert client.get("/accounts/two-factor/setup/1-zz-abc/").status_code == 400
+    client.get(setup_link(other))
+    client.post("/accounts/login/", {"username": "aigerim", "password": PASSWORD})
+    assert "<svg" not in client.get("/accounts/two-factor/").text
+    assert not TOTPDevice.objects.exists()
+
+
+@pytest.mark.limits
+def test_e_mailing_setup_links_is_limited_per_account_with_the_same_answer(client, coordinator):
+    from django.core import mail
+
+    coordinator.email = "aigerim@example.org"
+    coordinator.save()
+    client.force_login(coordinator)
+    answers = [
+        client.post("/accounts/two-factor/", {"send_link": "1", "next": "/"}).text for _ in range(4)
+    ]
+    assert len(mail.outbox) == 3
+    assert all("on its way" in answer for answer in answers)
+    notices = [re.search(r'alert-info">([^<]+)<', answer).group(1) for answer in answers]
+    assert len(set(notices)) == 1

@@ -21,6 +21,6 @@ class Command(BaseCommand):
             raise CommandError(f"No user named {username!r}.") from exc
         self.stdout.write(two_factor_setup_link(user))
         self.stderr.write(
-            f"It works once, within {settings.TWO_FACTOR_SETUP_HOURS} hours, "
-            f"for {username} signed in with their password."
+            f"It works once, within {settings.TWO_FACTOR_SETUP_HOURS} hours, for {username} "
+            "with their password. Open it before signing in (signing in again spends it)."
         )
