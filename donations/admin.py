@@ -1,5 +1,9 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from . import services
 from .models import Donation, ExchangeRate, Expense, ExpenseLine, Fundraiser, GiftInKind
 from .queries import is_organiser
 
@@ -34,6 +38,21 @@ class OrganiserScopedAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def has_privacy_permission(self, request):
+        # Erasing private data is the one write the organiser makes here; each service checks
+        # the row's fundraiser again.
+        return self.has_module_permission(request)
+
+    def _apply(self, request, queryset, service) -> int:
+        """Run `service` on each selected row; how many it changed. A refusal is shown."""
+        done = 0
+        for row in queryset.select_related("fundraiser"):
+            try:
+                done += service(row, by=request.user)
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+        return done
+
 
 @admin.register(Fundraiser)
 class FundraiserAdmin(OrganiserScopedAdmin):
@@ -65,11 +84,28 @@ class FundraiserAdmin(OrganiserScopedAdmin):
 @admin.register(Donation)
 class DonationAdmin(OrganiserScopedAdmin):
     list_display = ["received_at", "fundraiser", "amount", "currency", "converted_amount",
-                    "channel", "public_name", "ledger_index", "corrected_by_index"]  # fmt: skip
+                    "channel", "public_name", "ledger_index", "corrected_by_index",
+                    "contact_kept"]  # fmt: skip
     list_filter = ["channel", "currency", "fundraiser"]
     search_fields = ["public_name", "receipt_code", "bank_reference"]
     date_hierarchy = "received_at"
     list_select_related = ["fundraiser"]
+    actions = ["erase_donor_contact"]
+
+    @admin.display(description=_("contact kept"), boolean=True)
+    def contact_kept(self, donation):
+        return bool(donation.donor_contact)
+
+    @admin.action(description=_("Erase donor contact"), permissions=["privacy"])
+    def erase_donor_contact(self, request, queryset):
+        erase = services.donor_contact_erase
+        n = self._apply(request, queryset, lambda row, by: erase(donation=row, by=by))
+        message = ngettext(
+            "Erased the donor's contact of %(n)s donation.",
+            "Erased the donor's contact of %(n)s donations.",
+            n,
+        )
+        self.message_user(request, message % {"n": n}, messages.SUCCESS)
 
 
 class ExpenseLineInline(admin.TabularInline):
@@ -86,6 +122,20 @@ class ExpenseAdmin(OrganiserScopedAdmin):
     search_fields = ["vendor"]
     inlines = [ExpenseLineInline]
     list_select_related = ["fundraiser", "hub"]
+    actions = ["delete_receipt_original"]
+
+    @admin.action(description=_("Delete the stored original receipt PDF"), permissions=["privacy"])
+    def delete_receipt_original(self, request, queryset):
+        delete = services.expense_receipt_original_delete
+        n = self._apply(request, queryset, lambda row, by: delete(expense=row, by=by))
+        message = ngettext(
+            "Deleted the original receipt PDF of %(n)s expense; the published image of its "
+            "pages stays.",
+            "Deleted the original receipt PDFs of %(n)s expenses; the published images of "
+            "their pages stay.",
+            n,
+        )
+        self.message_user(request, message % {"n": n}, messages.SUCCESS)
 
 
 @admin.register(GiftInKind)

@@ -331,3 +331,40 @@ def correction_record(*, row: Donation | Expense, reason: str, by: AbstractBaseU
         reason=reason.strip(),
     )
     return entry.index
+
+
+def _check_organiser_of(fundraiser: Fundraiser, by: AbstractBaseUser) -> None:
+    if not (by.is_authenticated and (by.is_superuser or fundraiser.organiser_id == by.pk)):
+        raise ValidationError(
+            _("Only the organiser of “%(title)s” can do this.") % {"title": fundraiser.title},
+            code="not_organiser",
+        )
+
+
+@transaction.atomic
+def donor_contact_erase(*, donation: Donation, by: AbstractBaseUser) -> bool:
+    """Erase a donor's contact at their request, before `donor_contacts_purge` would. The
+    ledger and the donation's money are untouched; the audit trail notes that it was erased,
+    never what it was. True if there was a contact to erase."""
+    _check_organiser_of(donation.fundraiser, by)
+    erased = (
+        Donation.objects.filter(pk=donation.pk).exclude(donor_contact="").update(donor_contact="")
+    )
+    donation.donor_contact = ""
+    if erased:
+        audit.record(actor=by, action="donor contact erased", target=donation)
+    return bool(erased)
+
+
+@transaction.atomic
+def expense_receipt_original_delete(*, expense: Expense, by: AbstractBaseUser) -> bool:
+    """Delete the PDF kept as an expense's receipt came (`ExpenseReceiptOriginal`). What the
+    ledger published, the image of its pages (`Expense.receipt_sha256`), stays as it is. True
+    if there was an original to delete."""
+    _check_organiser_of(expense.fundraiser, by)
+    original = ExpenseReceiptOriginal.objects.filter(expense=expense).values("pk", "sha256")
+    kept = original.first()
+    if kept is None or not ExpenseReceiptOriginal.objects.filter(pk=kept["pk"]).delete()[0]:
+        return False
+    audit.record(actor=by, action="receipt original deleted", target=expense, sha256=kept["sha256"])
+    return True
