@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from aidhub import audit, clock
 from aidhub.uploads import CleanFile
-from donations.models import Expense, Fundraiser
+from donations.models import Donation, Expense, Fundraiser
 from hubs import services as hub_services
 from hubs.models import Hub, Item, Membership, Place, SupplyRequest
 from ledger import services as ledger
@@ -358,17 +358,32 @@ def _count_towards_requests(delivery: Delivery, lines, delivered_at: datetime) -
 
 @transaction.atomic
 def delivery_reject(*, delivery: Delivery, coordinator: AbstractBaseUser, reason: str) -> None:
-    """Send the proof back: the volunteer reports again (new photos, a corrected count)."""
+    """Send the proof back: the volunteer reports again (new photos, a corrected count). The
+    rejected photos were never published and are not kept: their files are deleted on commit,
+    each unless something else still names the same bytes."""
     if not _is_coordinator_of(coordinator, delivery.hub):
         raise _refuse(_("Only a coordinator of %(hub)s can verify.") % {"hub": delivery.hub})
     if not reason.strip():
         raise _refuse(_("Say why the proof is rejected."), "reason")
-    updated = delivery.proofs.filter(review=ProofOfDelivery.Review.PENDING).update(
-        review=ProofOfDelivery.Review.REJECTED, reject_reason=reason.strip()[:200]
+    pending = list(
+        delivery.proofs.filter(review=ProofOfDelivery.Review.PENDING).values_list("pk", flat=True)
     )
+    updated = ProofOfDelivery.objects.filter(
+        pk__in=pending, review=ProofOfDelivery.Review.PENDING
+    ).update(review=ProofOfDelivery.Review.REJECTED, reject_reason=reason.strip()[:200])
     if not updated or not _transition(delivery, allowed=[S.DELIVERED], status=S.DISPATCHED):
         raise _refuse(_("This delivery has no proof waiting for verification."), "no_proof")
-    audit.record(actor=coordinator, action="proof rejected", target=delivery, reason=reason)
+    photos = ProofPhoto.objects.filter(proof_id__in=pending)
+    hashes = sorted(set(photos.values_list("evidence_sha256", flat=True)))
+    photos.delete()  # the proof keeps its count, note and reason; its photos are gone
+    discarded = sum(evidence_discard_unused(sha256=sha) for sha in hashes)
+    audit.record(
+        actor=coordinator,
+        action="proof rejected",
+        target=delivery,
+        reason=reason,
+        photos_deleted=discarded,
+    )
 
 
 @transaction.atomic
@@ -411,10 +426,13 @@ def delivery_fail(*, delivery: Delivery, by: AbstractBaseUser, reason: str, retu
 def proof_photo_blur(*, photo: ProofPhoto) -> int:
     """Replace a pending proof photo by a copy with the faces blurred; return how many.
     The original is never published (only an approved proof's photos are) and, once replaced,
-    not kept either: its file is deleted unless another proof names the same bytes."""
+    not kept either: its file is deleted unless something else names the same bytes."""
     from .faces import blur_faces
 
-    photo = ProofPhoto.objects.select_for_update().select_related("proof").get(pk=photo.pk)
+    photo = ProofPhoto.objects.select_for_update().select_related("proof").filter(pk=photo.pk)
+    photo = photo.first()
+    if photo is None:
+        return 0  # its proof was rejected meanwhile, and the photo deleted with it
     if photo.proof.review != ProofOfDelivery.Review.PENDING or photo.faces_blurred is not None:
         return photo.faces_blurred or 0
     original = Evidence.objects.get(sha256=photo.evidence_sha256)
@@ -426,9 +444,38 @@ def proof_photo_blur(*, photo: ProofPhoto) -> int:
         ).sha256
     photo.faces_blurred = faces
     photo.save(update_fields=["evidence_sha256", "faces_blurred"])
-    if faces and not ProofPhoto.objects.filter(evidence_sha256=original.sha256).exists():
-        ledger.evidence_discard(sha256=original.sha256)
+    if faces:
+        evidence_discard_unused(sha256=original.sha256)
     return faces
+
+
+# Every column that names a stored evidence file by its SHA-256. Files are content-addressed:
+# the same bytes uploaded as a proof photo, a transfer screenshot or a receipt are one file.
+EVIDENCE_REFERENCES = (
+    (ProofPhoto, "evidence_sha256"),
+    (Donation, "evidence_sha256"),
+    (Expense, "receipt_sha256"),
+)
+
+
+def evidence_in_use(*, sha256: str) -> bool:
+    """Whether anything still needs the stored file of `sha256`: a ledger entry (it is then
+    published), or any row of EVIDENCE_REFERENCES. The one question every discard asks."""
+    return Evidence.objects.filter(sha256=sha256, published=True).exists() or any(
+        model.objects.filter(**{field: sha256}).exists() for model, field in EVIDENCE_REFERENCES
+    )
+
+
+@transaction.atomic
+def evidence_discard_unused(*, sha256: str) -> bool:
+    """Delete the stored file of `sha256` (on commit) if nothing needs it any more; True if it
+    was. The file's row is locked before the question is asked, so a discard waits for an
+    upload of the same bytes that holds it, and then sees that upload's row."""
+    if not Evidence.objects.select_for_update().filter(sha256=sha256).exists():
+        return False
+    if evidence_in_use(sha256=sha256):
+        return False
+    return ledger.evidence_discard(sha256=sha256)
 
 
 def coordinator_digest(*, now: datetime | None = None) -> int:

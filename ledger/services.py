@@ -213,6 +213,7 @@ def checkpoint_sign() -> Checkpoint | None:
         return None
 
 
+@transaction.atomic
 def evidence_store(*, data: bytes, content_type: str) -> Evidence:
     """Keep a file that an entry will name, under the SHA-256 of its exact bytes.
 
@@ -220,7 +221,9 @@ def evidence_store(*, data: bytes, content_type: str) -> Evidence:
     published and hashed. Storing the same bytes twice returns the first row.
     """
     digest = hashlib.sha256(data).hexdigest()
-    existing = Evidence.objects.filter(sha256=digest).first()
+    # Locked until commit: a discard of the same bytes (a proof photo's unblurred original, a
+    # rejected photo) waits for this upload, then sees what names the file.
+    existing = Evidence.objects.select_for_update().filter(sha256=digest).first()
     if existing is not None:
         return existing
     extension = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}.get(
