@@ -20,6 +20,8 @@ run: install
 	$(BIN)/python manage.py seed_demo
 	@echo ""
 	@echo "AidHub is starting at http://$(HOST):$(PORT)/  (log in with a demo login above; Ctrl+C stops it)"
+	@# The periodic work of celery beat (signing checkpoints, releasing claims...) beside the server.
+	$(BIN)/python manage.py run_periodic & trap 'kill $$! 2>/dev/null' INT TERM EXIT; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # The whole suite on SQLite with eager Celery: no server needed. Integration tests (real
