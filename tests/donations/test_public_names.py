@@ -1,6 +1,7 @@
 """No public page names a person by their username: the fundraiser page shows the organiser's
 public name when one is set, and nothing when not."""
 
+import dataclasses
 import io
 
 import pytest
@@ -16,15 +17,20 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def demo_without_public_names(media):
-    """The demo, with usernames no public word contains and no public name set."""
+def demo_without_public_names(media, monkeypatch):
+    """The demo, seeded under usernames no public word contains and with no public name, so
+    whatever the seeding wrote (ledger entries, cached pages) would show a leaked username."""
+    from aidhub import demo
+
+    usernames = {d.username: f"qzx{n}-{d.username}-acct" for n, d in enumerate(demo.DEMO_USERS)}
+    monkeypatch.setattr(demo, "SEEDED_USERNAMES", usernames)
+    monkeypatch.setattr(
+        demo, "DEMO_USERS", [dataclasses.replace(d, first_name="") for d in demo.DEMO_USERS]
+    )
     call_command("seed_demo", stdout=io.StringIO())
-    users = get_user_model().objects.all()
-    for user in users:
-        user.username = f"acct{user.pk}qzx"
-        user.first_name = ""
-        user.save(update_fields=["username", "first_name"])
-    return list(users.values_list("username", flat=True))
+    seeded = set(get_user_model().objects.values_list("username", flat=True))
+    assert set(usernames.values()) <= seeded
+    return sorted(seeded)
 
 
 def public_responses(client) -> dict[str, str]:
