@@ -1,15 +1,18 @@
 """Who sees which delivery: its volunteer, the coordinators of its hub, and volunteers of the
 hub while it is still free to claim. Everyone else gets a 404."""
 
+from collections.abc import Iterable
+
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from hubs.models import Membership
-from hubs.queries import coordinated_hubs
+from hubs.queries import OnTheWay, coordinated_hubs
 
-from .models import Delivery, DeliveryLine, ProofOfDelivery
+from . import services
+from .models import Delivery, DeliveryLine, Handover, ProofOfDelivery
 
 S = Delivery.Status
 ACTIVE = [S.PLANNED, S.CLAIMED, S.DISPATCHED, S.DELIVERED]
@@ -77,3 +80,48 @@ def pending_proof(delivery: Delivery) -> ProofOfDelivery | None:
         .prefetch_related("photos")
         .first()
     )
+
+
+def on_the_way(place_ids: Iterable[int]) -> dict[int, OnTheWay]:
+    """For the needs and gaps pages (hubs.queries.on_the_way): the deliveries to these places
+    that are active (planned, claimed, on the road or reported, not yet verified), and what
+    their lines carry for each request they answer. Two queries whatever the number of places."""
+    ids = list(place_ids)
+    found: dict[int, OnTheWay] = {}
+    counts = (
+        Delivery.objects.filter(place_id__in=ids, status__in=ACTIVE)
+        .values("place_id", "status")
+        .annotate(n=Count("pk"))
+    )
+    for row in counts:
+        coming = found.setdefault(row["place_id"], OnTheWay())
+        if row["status"] == S.DELIVERED:
+            coming.reported += row["n"]
+        elif row["status"] == S.DISPATCHED:
+            coming.dispatched += row["n"]
+        else:
+            coming.planned += row["n"]
+    carried = (
+        DeliveryLine.objects.filter(
+            delivery__place_id__in=ids,
+            delivery__status__in=ACTIVE,
+            delivery__requests__isnull=False,
+        )
+        .values("delivery__place_id", "delivery__requests", "item_id")
+        .annotate(quantity=Sum("quantity"))
+    )
+    for row in carried:
+        coming = found.setdefault(row["delivery__place_id"], OnTheWay())
+        coming.quantities[(row["delivery__requests"], row["item_id"])] = row["quantity"]
+    return found
+
+
+def handover_code_offered(delivery: Delivery) -> bool:
+    """Whether the delivery's page offers its volunteer the handover code: on the way until the
+    recipient confirms, and after the report while the code shown can still be confirmed."""
+    handovers = Handover.objects.filter(delivery=delivery)
+    if delivery.status == S.DISPATCHED:
+        return not handovers.filter(confirmed_at__isnull=False).exists()
+    if delivery.status == S.DELIVERED:
+        return handovers.filter(services.handover_confirmable(timezone.now())).exists()
+    return False

@@ -1,7 +1,9 @@
 """Reads about hubs, places and requests: public ones, and ones scoped to a coordinator."""
 
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -109,6 +111,7 @@ class Gap:
     most_urgent: int
     waiting_since: object
     open_requests: int
+    on_the_way: "OnTheWay | None" = None
 
     @property
     def urgency_label(self) -> str:
@@ -116,8 +119,8 @@ class Gap:
 
 
 def gaps(days: int) -> list[Gap]:
-    """Places with open requests and no delivery in the last `days` days: where nothing has
-    arrived. Most urgent first, then the longest waiting."""
+    """Places with open requests and no verified delivery in the last `days` days. Those with
+    nothing on its way first, each part most urgent first, then the longest waiting."""
     since = timezone.now() - timedelta(days=days)
     places = (
         Place.objects.filter(Q(last_delivery_at__isnull=True) | Q(last_delivery_at__lt=since))
@@ -130,8 +133,62 @@ def gaps(days: int) -> list[Gap]:
         .select_related("region")
         .order_by("most_urgent", "waiting_since")
     )
-    return [
+    found = list(places)
+    coming = on_the_way(p.pk for p in found)
+    listed = [
         Gap(place=p, most_urgent=p.most_urgent, waiting_since=p.waiting_since,
-            open_requests=p.open_count)
-        for p in places
+            open_requests=p.open_count, on_the_way=coming[p.pk])
+        for p in found
     ]  # fmt: skip
+    # Where something is already coming comes after the places nothing is coming to.
+    return sorted(listed, key=lambda gap: gap.on_the_way.any)
+
+
+# ---- what is already on its way -------------------------------------------------------------
+# Deliveries are an app above this one (the arrows point one way), so the needs and gaps pages
+# learn what is planned, on the road or reported through this hook; deliveries.apps fills it at
+# startup with its own query, which holds the rule of which deliveries count.
+
+
+@dataclass
+class OnTheWay:
+    """Deliveries to a place not yet verified: planned or claimed, dispatched, and reported
+    (delivered, awaiting verification); and per (request, item) the quantity they carry."""
+
+    planned: int = 0
+    dispatched: int = 0
+    reported: int = 0
+    quantities: dict[tuple[int, int], Decimal] = field(default_factory=dict)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.planned or self.dispatched or self.reported)
+
+
+OnTheWaySource = Callable[[Iterable[int]], dict[int, OnTheWay]]
+_on_the_way: list[OnTheWaySource] = []
+
+
+def on_the_way_source(source: OnTheWaySource) -> None:
+    """Called once by the deliveries app: `source(place_ids)` → OnTheWay by place id."""
+    _on_the_way[:] = [source]
+
+
+def on_the_way(place_ids: Iterable[int]) -> dict[int, OnTheWay]:
+    ids = sorted(set(place_ids))
+    found = _on_the_way[0](ids) if _on_the_way and ids else {}
+    return {pk: found.get(pk, OnTheWay()) for pk in ids}
+
+
+def with_on_the_way(requests: Iterable[SupplyRequest]) -> list[SupplyRequest]:
+    """The requests, each with `.on_the_way` (its place's) and each line with `.on_the_way`
+    (the quantity of its item carried by deliveries that answer this request) and
+    `.still_needed` (what no delivery has brought or is bringing yet)."""
+    requests = list(requests)
+    found = on_the_way(r.place_id for r in requests)
+    for r in requests:
+        r.on_the_way = found[r.place_id]
+        for line in r.lines.all():
+            line.on_the_way = r.on_the_way.quantities.get((r.pk, line.item_id), Decimal(0))
+            line.still_needed = max(line.outstanding - line.on_the_way, Decimal(0))
+    return requests

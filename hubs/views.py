@@ -47,7 +47,9 @@ def hub_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "hubs/hub_detail.html",
         {
             "hub": hub,
-            "requests": queries.open_requests(queries.NeedsFilter()).filter(hub=hub)[:20],
+            "requests": queries.with_on_the_way(
+                queries.open_requests(queries.NeedsFilter()).filter(hub=hub)[:20]
+            ),
             "can_manage": queries.is_coordinator(request.user, hub),
         },
     )
@@ -57,7 +59,9 @@ def hub_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def needs(request: HttpRequest) -> HttpResponse:
     form = NeedsFilterForm(request.GET or None)
     needs_filter = queries.NeedsFilter(**form.cleaned_data) if form.is_valid() else None
-    requests = queries.open_requests(needs_filter or queries.NeedsFilter())[:200]
+    requests = queries.with_on_the_way(
+        queries.open_requests(needs_filter or queries.NeedsFilter())[:200]
+    )
     return render(
         request,
         "hubs/needs.html",
@@ -74,7 +78,11 @@ def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "hubs/place_detail.html",
-        {"place": place, "requests": queries.place_requests(place), "deliveries": deliveries},
+        {
+            "place": place,
+            "requests": queries.with_on_the_way(queries.place_requests(place)),
+            "deliveries": deliveries,
+        },
     )
 
 
@@ -109,7 +117,9 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
             "hub": hub,
             "stock": queries.hub_stock(hub),
             "movements": StockMovement.objects.filter(hub=hub).select_related("item")[:30],
-            "requests": queries.open_requests(queries.NeedsFilter()).filter(hub=hub),
+            "requests": queries.with_on_the_way(
+                queries.open_requests(queries.NeedsFilter()).filter(hub=hub)
+            ),
         },
     )
 
