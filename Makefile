@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-integration lint format messages lock bench clean
+.PHONY: install run test test-integration lint format messages lock bench css clean
 
 install: $(BIN)/.installed
 
@@ -18,11 +18,14 @@ $(BIN)/.installed: requirements.lock
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
+	@# Static files gzipped into staticfiles/ and served from there, as in production (after
+	@# editing one, run `make run` again: the server serves the collected copy).
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo ""
 	@echo "AidHub is starting at http://$(HOST):$(PORT)/  (log in with a demo login above; Ctrl+C stops it)"
 	@# The periodic work of celery beat (signing checkpoints, releasing claims...) beside the server.
 	$(BIN)/python manage.py run_periodic & trap 'kill $$! 2>/dev/null' INT TERM EXIT; \
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	WHITENOISE_USE_FINDERS=false $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # The whole suite on SQLite with eager Celery: no server needed. Integration tests (real
 # PostgreSQL, Redis and a Celery worker) are skipped here, with the reason shown; see test-integration.
@@ -70,6 +73,22 @@ bench: install
 	$(BIN)/python bench/pages.py --database-url $(BENCH_DATABASE_URL)
 	$(BIN)/python bench/reports.py --database-url $(BENCH_DATABASE_URL)
 	$(BIN)/python bench/ledger.py --entries $(BENCH_ENTRIES)
+
+# static/css/site.css, inlined in every page: Bootstrap and static/css/aidhub.css trimmed by
+# PurgeCSS (purgecss.config.cjs) to the rules the templates and scripts use. Run it after using
+# a Bootstrap class no template used before, and commit the result; run and test never need it.
+css: node_modules/.bin/purgecss
+	rm -rf .css-build && mkdir .css-build
+	cat static/vendor/bootstrap/bootstrap.min.css static/css/aidhub.css > .css-build/site.css
+	npx --no-install purgecss --config purgecss.config.cjs --css .css-build/site.css --output .css-build/out/
+	{ echo '/* Made by `make css` from Bootstrap and aidhub.css: edit those, not this. */'; \
+	  sed '1s/^@charset "UTF-8";//' .css-build/out/site.css; } > static/css/site.css
+	rm -rf .css-build
+	@gzip -9c static/css/site.css | wc -c | xargs printf 'static/css/site.css: %s bytes gzipped\n'
+
+node_modules/.bin/purgecss: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest-worker.log

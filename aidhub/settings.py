@@ -12,6 +12,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from aidhub.templatetags.site_css import csp_source as site_css_csp_source
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -266,12 +268,21 @@ else:
 STORAGES = {
     "default": media_storage,
     "staticfiles": {
-        # Hashed, compressed files need `collectstatic`; development and tests use plain files.
+        # Hashed, compressed files need `collectstatic`; development and tests use plain names
+        # (in development `collectstatic` still writes gzipped copies: `make run` serves them).
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG or env.bool("AIDHUB_PLAIN_STATIC", default=False)
+        if env.bool("AIDHUB_PLAIN_STATIC", default=False)
+        else "whitenoise.storage.CompressedStaticFilesStorage"
+        if DEBUG
         else "whitenoise.storage.CompressedManifestStaticFilesStorage",
     },
 }
+# WhiteNoise serves static files compressed (gzip; brotli too when the brotli package is
+# installed) from what `collectstatic` wrote, hashed names as immutable. With DEBUG on it
+# serves the source files uncompressed instead, unless WHITENOISE_USE_FINDERS=false: `make run`
+# collects the files and sets it.
+if env.str("WHITENOISE_USE_FINDERS", default=""):
+    WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # A receipt PDF is rendered in a child process with these limits; past any of them (or if the
@@ -314,7 +325,8 @@ MAP_TILE_ORIGIN = "/".join(MAP_TILE_URL.split("/")[:3])
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
-    "style-src": [CSP.SELF],
+    # The stylesheet inlined in every page (aidhub/templatetags/site_css.py), by its hash.
+    "style-src": [CSP.SELF, site_css_csp_source()],
     "img-src": [CSP.SELF, "data:", "blob:", MAP_TILE_ORIGIN],
     "connect-src": [CSP.SELF],
     "object-src": [CSP.NONE],
