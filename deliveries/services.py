@@ -252,6 +252,12 @@ def handover_code_issue(*, delivery: Delivery, volunteer: AbstractBaseUser) -> H
     return handover
 
 
+def handover_confirmable(now: datetime) -> Q:
+    """The handovers whose code the recipient can still confirm at `now`: not confirmed yet,
+    attempts left, not expired. handover_confirm's update and the volunteer's page both ask it."""
+    return Q(confirmed_at__isnull=True, failed_attempts__lt=HANDOVER_ATTEMPTS, expires_at__gte=now)
+
+
 def handover_confirm(*, delivery: Delivery, code: str, role: str = "") -> Handover:
     """The local contact confirms on their own phone. Wrong codes count; after five the code
     is spent and the volunteer must show a new one. Not one transaction on purpose: a wrong
@@ -266,11 +272,7 @@ def handover_confirm(*, delivery: Delivery, code: str, role: str = "") -> Handov
         Handover.objects.filter(pk=handover.pk).update(failed_attempts=F("failed_attempts") + 1)
         raise _refuse(_("That code is not right. Check it and try again."), "wrong_code")
     confirmed = Handover.objects.filter(
-        pk=handover.pk,
-        code=handover.code,
-        confirmed_at__isnull=True,
-        failed_attempts__lt=HANDOVER_ATTEMPTS,
-        expires_at__gte=now,
+        handover_confirmable(now), pk=handover.pk, code=handover.code
     ).update(confirmed_at=now, confirmed_role=role.strip()[:80])
     if not confirmed:
         raise _refuse(_("This code has expired. Ask the volunteer to show a new one."), "expired")

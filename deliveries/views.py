@@ -42,6 +42,7 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
             "fail_form": FailForm(),
             "proof": queries.pending_proof(delivery),
             "rejected": delivery.proofs.filter(review="rejected").first(),
+            "handover_offered": queries.handover_code_offered(delivery),
         },
     )
 
