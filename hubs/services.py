@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from aidhub import audit, clock
+from aidhub.models import AuditEvent
 from ledger import services as ledger
 from notifications import services as notifications
 
@@ -597,41 +598,81 @@ def _announce_request(request: SupplyRequest, event: str) -> None:
 # coordinator who types a username or e-mail learns nothing about whether such an account exists,
 # and cannot enrol anyone without their consent.
 INVITATION_DAYS = 7
+# Invitation e-mails a coordinator may set off per hour, and one account may receive per day:
+# past either, inviting does nothing, and the coordinator is told the same as always.
+INVITATIONS_PER_COORDINATOR_HOUR = 10
+INVITATIONS_PER_ACCOUNT_DAY = 3
 _INVITATION_SALT = "hubs.membership_invitation"
+_INVITED = "membership_invited"
+_ACCEPTED = "membership_accepted"
 
 
 def membership_invitation_token(*, user: AbstractBaseUser, hub: Hub) -> str:
-    """The signed part of an invitation link: names the account and the hub, nothing else."""
-    return signing.dumps({"user": user.pk, "hub": hub.pk}, salt=_INVITATION_SALT)
+    """The signed part of an invitation link: names the account, the hub and when it was made
+    (a link works once: not after an accept of the same account and hub made later)."""
+    issued = timezone.now().isoformat()
+    return signing.dumps({"user": user.pk, "hub": hub.pk, "at": issued}, salt=_INVITATION_SALT)
+
+
+def _invitation_spent(*, hub: Hub, user: AbstractBaseUser, issued: datetime) -> bool:
+    """True when the account accepted an invitation to the hub at or after `issued`: that link
+    (or an older one) was used, so a volunteer removed since cannot rejoin with it."""
+    return AuditEvent.objects.filter(
+        action=_ACCEPTED,
+        detail__hub=str(hub.pk),
+        detail__user=str(user.pk),
+        created_at__gte=issued,
+    ).exists()
 
 
 def membership_invitation_read(*, token: str, user: AbstractBaseUser) -> Hub:
     """The hub an invitation for `user` names; ValidationError when the link is forged, has
-    expired, names another account or a closed hub."""
+    expired, was already used, names another account or a closed hub."""
     try:
         data = signing.loads(token, salt=_INVITATION_SALT, max_age=timedelta(days=INVITATION_DAYS))
     except signing.BadSignature:
         data = None
     hub = None
+    issued = None
     if isinstance(data, dict) and data.get("user") == user.pk:
+        try:
+            issued = datetime.fromisoformat(str(data.get("at")))
+        except ValueError:
+            issued = None  # a link made before links carried their time: refused
+    if issued is not None and timezone.is_aware(issued):
         hub = Hub.objects.filter(pk=data.get("hub"), is_active=True).first()
+    if hub is not None and _invitation_spent(hub=hub, user=user, issued=issued):
+        hub = None
     if hub is None:
         raise ValidationError(
             _(
-                "This invitation has expired or is not for the account you are signed in with. "
-                "Ask the hub's coordinator for a new one."
+                "This invitation has expired, has already been used or is not for the account "
+                "you are signed in with. Ask the hub's coordinator for a new one."
             ),
             code="invitation_invalid",
         )
     return hub
 
 
+def _invitations_exhausted(*, by: AbstractBaseUser, invitee: AbstractBaseUser) -> bool:
+    now = timezone.now()
+    invited = AuditEvent.objects.filter(action=_INVITED)
+    by_coordinator = invited.filter(actor=by, created_at__gte=now - timedelta(hours=1))
+    to_account = invited.filter(
+        detail__user=str(invitee.pk), created_at__gte=now - timedelta(days=1)
+    )
+    return (
+        by_coordinator.count() >= INVITATIONS_PER_COORDINATOR_HOUR
+        or to_account.count() >= INVITATIONS_PER_ACCOUNT_DAY
+    )
+
+
 @transaction.atomic
 def membership_invite(*, hub: Hub, person: str, by: AbstractBaseUser) -> None:
     """Invite the one active account whose username or e-mail is exactly `person` to volunteer
     at `hub`: an e-mail (after commit) with a link they accept while signed in. Nothing is
-    returned or raised about whether such an account exists, has an address or is already a
-    member, so the caller says the same thing in every case."""
+    returned or raised about whether such an account exists, has an address, is already a
+    member or was sent too many invitations, so the caller says the same thing in every case."""
     typed = person.strip()
     if not typed:
         return
@@ -643,8 +684,10 @@ def membership_invite(*, hub: Hub, person: str, by: AbstractBaseUser) -> None:
     volunteer = Membership.Role.VOLUNTEER
     if Membership.objects.filter(user=invitee, hub=hub, role=volunteer).exists():
         return
+    if _invitations_exhausted(by=by, invitee=invitee):
+        return
     # Superusers only read the trail (aidhub.admin): it may say whom an invitation reached.
-    audit.record(actor=by, action="membership_invited", target=invitee, hub=hub.slug)
+    audit.record(actor=by, action=_INVITED, target=invitee, hub=hub.slug, user=invitee.pk)
     from .tasks import membership_invitation_send
 
     membership_invitation_send.delay_on_commit(invitee.pk, hub.pk, translation.get_language() or "")
@@ -652,12 +695,12 @@ def membership_invite(*, hub: Hub, person: str, by: AbstractBaseUser) -> None:
 
 @transaction.atomic
 def membership_accept(*, token: str, user: AbstractBaseUser) -> Membership:
-    """The invited account, signed in, becomes a volunteer of the hub the link names (once;
-    opening the link again changes nothing)."""
+    """The invited account, signed in, becomes a volunteer of the hub the link names. The link
+    is spent: accepting it again is refused, and a volunteer removed later needs a new one."""
     hub = membership_invitation_read(token=token, user=user)
-    membership, created = Membership.objects.get_or_create(
+    membership, _created = Membership.objects.get_or_create(
         user=user, hub=hub, role=Membership.Role.VOLUNTEER
     )
-    if created:
-        audit.record(actor=user, action="membership_accepted", target=membership)
+    # Recorded even when already a member: it spends the link (membership_invitation_read).
+    audit.record(actor=user, action=_ACCEPTED, target=membership, hub=hub.pk, user=user.pk)
     return membership

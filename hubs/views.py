@@ -299,11 +299,13 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     opening the link (or a mail scanner fetching it) changes nothing."""
     try:
         hub = services.membership_invitation_read(token=token, user=request.user)
+        if request.method == "POST":
+            # Read again inside the accept: the link may have been spent meanwhile.
+            services.membership_accept(token=token, user=request.user)
     except ValidationError as exc:
         context = {"error": " ".join(exc.messages)}
         return render(request, "hubs/invitation.html", context, status=400)
     if request.method == "POST":
-        services.membership_accept(token=token, user=request.user)
         messages.success(request, _("You are a volunteer of %(hub)s.") % {"hub": hub.name})
         return redirect("hubs:hub", slug=hub.slug)
     return render(request, "hubs/invitation.html", {"hub": hub})

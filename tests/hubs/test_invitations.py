@@ -139,3 +139,59 @@ def test_a_coordinator_invites_only_to_their_own_hubs(
 def test_an_outsider_cannot_open_the_invitation_form(client, outsider):
     client.force_login(outsider)
     assert client.get(ADD).status_code in (302, 403)
+
+
+def test_a_removed_volunteer_cannot_rejoin_with_the_old_link(
+    client, as_coordinator, coordinator, hub, outsider, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        invite(as_coordinator, hub, "zarina@example.kz")
+        invite(as_coordinator, hub, "zarina@example.kz")  # a second link, sent before joining
+    first, second = (invitation_path(m) for m in mail.outbox)
+    client.force_login(outsider)
+    assert client.post(first).status_code == 302
+    Membership.objects.filter(user=outsider, hub=hub).delete()  # the coordinator removes her
+    for path in (first, second):
+        refused = client.post(path)
+        assert refused.status_code == 400 and "already been used" in refused.text
+        assert client.get(path).status_code == 400
+    assert not Membership.objects.filter(user=outsider).exists()
+    # A link sent after the removal works (`client` is the coordinator's client too).
+    client.force_login(coordinator)
+    with django_capture_on_commit_callbacks(execute=True):
+        invite(as_coordinator, hub, "zarina@example.kz")
+    assert len(mail.outbox) == 3
+    client.force_login(outsider)
+    assert client.post(invitation_path(mail.outbox[-1])).status_code == 302
+    assert Membership.objects.filter(user=outsider, hub=hub, role="volunteer").count() == 1
+
+
+def test_invitation_emails_are_limited_with_the_same_answer(
+    as_coordinator, coordinator, hub, outsider, django_capture_on_commit_callbacks
+):
+    from hubs import services
+
+    answers = set()
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(services.INVITATIONS_PER_ACCOUNT_DAY + 2):
+            response = invite(as_coordinator, hub, "zarina@example.kz")
+            answers.add(tuple(str(m) for m in response.context["messages"]))
+    assert len(answers) == 1  # the limited ones are told the same
+    assert len(mail.outbox) == services.INVITATIONS_PER_ACCOUNT_DAY
+    # Per coordinator and hour, across accounts.
+    others = [
+        UserFactory(username=f"vol-{n}", email=f"vol{n}@example.kg")
+        for n in range(services.INVITATIONS_PER_COORDINATOR_HOUR)
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        for other in others:
+            invite(as_coordinator, hub, other.email)
+    sent = services.INVITATIONS_PER_COORDINATOR_HOUR - services.INVITATIONS_PER_ACCOUNT_DAY
+    assert len(mail.outbox) == services.INVITATIONS_PER_ACCOUNT_DAY + sent
+    # An hour later the coordinator may invite again; a day later the account may be invited.
+    later = timezone.now() + datetime.timedelta(hours=1, minutes=1)
+    with time_machine.travel(later), django_capture_on_commit_callbacks(execute=True):
+        invite(as_coordinator, hub, "zarina@example.kz")
+        invite(as_coordinator, hub, others[-1].email)
+    assert mail.outbox[-1].to == [others[-1].email]
+    assert len(mail.outbox) == services.INVITATIONS_PER_ACCOUNT_DAY + sent + 1
