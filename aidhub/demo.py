@@ -4,16 +4,18 @@ Built through the same services the app uses, so the demo obeys every rule. Runn
 changes nothing: each part is skipped when it is already there.
 """
 
+import io
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
+import segno
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from aidhub import clock
-from aidhub.uploads import CleanFile
+from aidhub.uploads import CleanFile, clean_image
 from deliveries import services as delivery_services
 from donations import services as donation_services
 from donations.models import ExchangeRate, Fundraiser
@@ -359,6 +361,7 @@ def seed_story() -> None:
             )
         day += timedelta(days=1)
     organiser = demo_account("organizer")
+    seed_payment_methods(fundraiser, organiser)
     for amount, currency, channel, name, contact, manual in [
         ("2500000.00", "KZT", "card", "", "", None),
         ("150000.00", "KGS", "bank_transfer", "", "", None),
@@ -464,6 +467,28 @@ def seed_story() -> None:
     donation_services.correction_record(
         row=twice, reason="The same cash gift was recorded twice.", by=organiser
     )
+
+
+# Made-up numbers: the demo must never show a real person's card or phone.
+DEMO_PAYMENT_METHODS = [
+    ("e_wallet", "Kaspi", "+7 700 000 00 01", "KZT", "Dana O.", "https://kaspi.kz/pay/demo"),
+    ("e_wallet", "MBank", "+996 700 000 001", "KGS", "Dana O.", ""),
+    ("cash_at_hub", "Sports Palace desk", "Sports Palace, Bishkek, 09:00–21:00", "KGS", "", ""),
+]
+
+
+def seed_payment_methods(fundraiser: Fundraiser, organiser) -> None:
+    """The fundraiser's ways to pay, each change a `payment_details` ledger entry."""
+    for kind, label, details, currency, recipient, qr_text in DEMO_PAYMENT_METHODS:
+        qr = None
+        if qr_text:
+            png = io.BytesIO()
+            segno.make(qr_text, error="m").save(png, kind="png", scale=6, border=2)
+            qr = clean_image(png.getvalue())
+        donation_services.payment_method_add(
+            fundraiser=fundraiser, by=organiser, kind=kind, label=label, details=details,
+            currency=currency, recipient_name=recipient, qr=qr,
+        )  # fmt: skip
 
 
 def seed_deliveries(palace, places, filed, fundraiser) -> None:

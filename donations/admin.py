@@ -1,10 +1,21 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from aidhub.uploads import clean_image
+
 from . import services
-from .models import Donation, ExchangeRate, Expense, ExpenseLine, Fundraiser, GiftInKind
+from .models import (
+    Donation,
+    ExchangeRate,
+    Expense,
+    ExpenseLine,
+    Fundraiser,
+    GiftInKind,
+    PaymentMethod,
+)
 from .queries import is_organiser
 
 
@@ -79,6 +90,85 @@ class FundraiserAdmin(OrganiserScopedAdmin):
         # The slug is filled from the title only while it can still be typed: once read-only,
         # the form has no slug field for the admin to fill.
         return self.prepopulated_fields if obj is None else {}
+
+
+PAYMENT_METHOD_COLUMNS = ["fundraiser", *services.PAYMENT_FIELDS]
+
+
+class PaymentMethodAdminForm(forms.ModelForm):
+    qr = forms.FileField(
+        label=_("QR code (optional)"), required=False,
+        help_text=_("Re-encoded without its metadata and published with the ledger entry."),
+    )  # fmt: skip
+    qr_remove = forms.BooleanField(label=_("Remove the QR code"), required=False)
+
+    class Meta:
+        model = PaymentMethod
+        fields = PAYMENT_METHOD_COLUMNS
+
+    def clean_qr(self):
+        upload = self.cleaned_data.get("qr")
+        return clean_image(upload) if upload else None
+
+    def clean(self):
+        data = super().clean()
+        fields = {name: data[name] for name in PAYMENT_METHOD_COLUMNS if name in data}
+        if "fundraiser" not in fields and self.instance.fundraiser_id:  # read-only once saved
+            fields["fundraiser"] = self.instance.fundraiser
+        if len(fields) == len(PAYMENT_METHOD_COLUMNS):  # each field valid so far
+            services.payment_method_check(PaymentMethod(pk=self.instance.pk, **fields))
+        return data
+
+
+@admin.register(PaymentMethod)
+class PaymentMethodAdmin(OrganiserScopedAdmin):
+    """Ways to pay, written through the services so every change is a ledger entry."""
+
+    form = PaymentMethodAdminForm
+    list_display = ["fundraiser", "label", "kind", "details", "currency", "order", "active"]
+    list_filter = ["kind", "currency", "active"]
+    list_select_related = ["fundraiser"]
+
+    def has_add_permission(self, request):
+        return self.has_module_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_module_permission(request) and (
+            obj is None
+            or request.user.is_superuser
+            or obj.fundraiser.organiser_id == request.user.pk
+        )
+
+    has_delete_permission = has_change_permission
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else ["fundraiser"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "fundraiser" and not request.user.is_superuser:
+            kwargs["queryset"] = Fundraiser.objects.filter(organiser=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        data = dict(form.cleaned_data)
+        qr, qr_remove = data.pop("qr", None), data.pop("qr_remove", False)
+        fundraiser = data.pop("fundraiser", None) or obj.fundraiser
+        if change:
+            services.payment_method_change(
+                method=obj, by=request.user, qr=qr, qr_remove=qr_remove, **data
+            )
+            obj.refresh_from_db()
+        else:
+            obj.pk = services.payment_method_add(
+                fundraiser=fundraiser, by=request.user, qr=qr, **data
+            ).pk
+
+    def delete_model(self, request, obj):
+        services.payment_method_remove(method=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for method in queryset.select_related("fundraiser"):
+            services.payment_method_remove(method=method, by=request.user)
 
 
 @admin.register(Donation)

@@ -9,8 +9,9 @@ from aidhub.uploads import clean_image, clean_receipt
 from hubs.models import Hub
 from ledger.money import CURRENCY_CHOICES, parse_amount
 
-from .models import Donation, Fundraiser
+from .models import Donation, Fundraiser, PaymentMethod
 from .queries import supplied_hubs
+from .services import PAYMENT_FIELDS
 
 REGION_CURRENCIES = ["KZT", "KGS", "RUB", "USD", "EUR", "GBP", "TJS", "UZS"]
 
@@ -125,3 +126,58 @@ class StatementConfirmForm(forms.Form):
     (donations.statements.statement_sha256), so a confirm from an older preview records nothing."""
 
     rows_sha256 = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
+
+
+class PaymentMethodForm(forms.Form):
+    """A way to pay, as the organiser enters it. The service checks it again and publishes
+    the full list in the ledger."""
+
+    kind = forms.ChoiceField(label=_("How donors pay"), choices=PaymentMethod.Kind.choices)
+    label = forms.CharField(
+        label=_("Bank, wallet or hub"), max_length=80,
+        help_text=_("As donors know it, e.g. Kaspi, MBank, Optima Bank, Sports Palace desk."),
+    )  # fmt: skip
+    details = forms.CharField(
+        label=_("Details"), max_length=200,
+        help_text=_("Account or IBAN, card number, wallet phone number, or the hub's address "
+                    "and hours. Public, and kept in the public ledger."),
+    )  # fmt: skip
+    recipient_name = forms.CharField(
+        label=_("Recipient as the bank shows it (optional)"), required=False, max_length=120,
+        help_text=_("Shown on the page so donors can check it before paying; not put in the "
+                    "ledger."),
+    )  # fmt: skip
+    currency = forms.ChoiceField(label=_("Currency"), choices=_currency_choices)
+    qr = forms.FileField(
+        label=_("QR code (optional)"), required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        help_text=_("A picture of the bank's or wallet's QR code. It is re-encoded, without "
+                    "its metadata, and published."),
+    )  # fmt: skip
+    order = forms.IntegerField(label=_("Order on the page"), min_value=0, max_value=999,
+                               required=False)  # fmt: skip
+    active = forms.BooleanField(label=_("Shown on the page"), required=False, initial=True)
+
+    def __init__(self, *args, method: PaymentMethod | None = None, **kwargs):
+        if method is not None:
+            initial = {name: getattr(method, name) for name in PAYMENT_FIELDS}
+            kwargs.setdefault("initial", initial)
+        super().__init__(*args, **kwargs)
+        if method is not None and method.qr_sha256:
+            self.fields["qr_remove"] = forms.BooleanField(
+                label=_("Remove the QR code"), required=False
+            )
+
+    def clean_qr(self):
+        upload = self.cleaned_data.get("qr")
+        return clean_image(upload) if upload else None
+
+    def clean_currency(self):
+        currency = self.cleaned_data["currency"]
+        if not currency:
+            raise ValidationError(_("Choose a currency."))
+        return currency
+
+
+class PaymentMethodRemoveForm(forms.Form):
+    """Nothing to fill in: the page asks to confirm."""

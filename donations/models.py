@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from aidhub.crypto import EncryptedTextField
 from hubs.models import QUANTITY, Hub, Item, Place, Region
 from ledger.money import CURRENCY_CHOICES, MINOR_UNITS
+from ledger.schemas import PAYMENT_KINDS
 
 AMOUNT = {"max_digits": 18, "decimal_places": 3}
 RATE = {"max_digits": 20, "decimal_places": 8}
@@ -81,6 +82,90 @@ class Fundraiser(models.Model):
 
     def ledger_ref(self) -> dict:
         return {"id": self.slug, "title": self.title}
+
+
+class PaymentMethod(models.Model):
+    """One way to pay a fundraiser, as data the page shows and the ledger records.
+
+    Written only by the services in `donations.services` (payment_method_add/_change/_remove):
+    each change appends a `payment_details` ledger entry with the full current list, so a
+    swapped account number is public. Approval of a change by a second organiser comes with
+    groups (a later issue); until then the fundraiser's organiser changes them alone.
+    """
+
+    class Kind(models.TextChoices):
+        BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+        CARD_TO_CARD = "card_to_card", _("Card to card")
+        E_WALLET = "e_wallet", _("E-wallet")
+        CASH_AT_HUB = "cash_at_hub", _("Cash at a hub")
+        OTHER = "other", _("Other")
+
+    fundraiser = models.ForeignKey(
+        Fundraiser,
+        on_delete=models.CASCADE,
+        related_name="payment_methods",
+        verbose_name=_("fundraiser"),
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    label = models.CharField(
+        _("name"), max_length=80, help_text=_("The bank or wallet, e.g. Kaspi, MBank, Optima.")
+    )
+    details = models.CharField(
+        _("details"),
+        max_length=200,
+        help_text=_("Account or IBAN, card number, wallet phone number, or the hub and its hours."),
+    )
+    recipient_name = models.CharField(
+        _("recipient as shown"),
+        max_length=120,
+        blank=True,
+        help_text=_("The name the donor's bank shows for these details. Shown on the page only."),
+    )
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
+    # The QR image is ledger evidence (re-encoded by aidhub.uploads.clean_image): published
+    # with the entry that lists it, served at /ledger/evidence/<sha256>/.
+    qr_sha256 = models.CharField(_("QR code (SHA-256)"), max_length=64, blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("shown"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["fundraiser", "order", "id"]
+        verbose_name = _("way to pay")
+        verbose_name_plural = _("ways to pay")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=PAYMENT_KINDS),
+                name="payment_method_kind_known",
+            ),
+            models.CheckConstraint(
+                condition=KNOWN_CURRENCY, name="payment_method_currency_iso4217"
+            ),
+            models.CheckConstraint(
+                condition=~Q(label="") & ~Q(details=""), name="payment_method_label_details"
+            ),
+            models.UniqueConstraint(
+                fields=["fundraiser", "kind", "details", "currency"],
+                condition=Q(active=True),
+                name="payment_method_unique_shown",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.details} ({self.currency})"
+
+    def ledger_line(self) -> dict:
+        """What the ledger records of this method. The recipient's name stays out: the ledger
+        can never forget a name, the page can (see docs/organisers.md)."""
+        line = {
+            "kind": self.kind,
+            "label": self.label,
+            "details": self.details,
+            "currency": self.currency,
+        }
+        if self.qr_sha256:
+            line["qr"] = self.qr_sha256
+        return line
 
 
 class MoneyRow(models.Model):

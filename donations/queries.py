@@ -9,8 +9,9 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
 from hubs.models import Category, Hub
+from ledger.models import LedgerEntry
 
-from .models import Donation, Expense, Fundraiser
+from .models import Donation, Expense, Fundraiser, PaymentMethod
 
 
 def public_fundraisers() -> QuerySet[Fundraiser]:
@@ -113,3 +114,16 @@ def recent_expenses(fundraiser: Fundraiser, limit: int = 20) -> QuerySet[Expense
         .prefetch_related("lines__item")
         .order_by("-created_at")[:limit]
     )
+
+
+def shown_payment_methods(fundraiser: Fundraiser) -> QuerySet[PaymentMethod]:
+    """The ways to pay the fundraiser's page shows, in the organiser's order."""
+    return fundraiser.payment_methods.filter(active=True).order_by("order", "id")
+
+
+def payment_details_entry(fundraiser: Fundraiser) -> int | None:
+    """The index of the ledger entry that last changed the fundraiser's ways to pay."""
+    latest = LedgerEntry.objects.filter(
+        kind="payment_details", refs__scope="fundraiser", refs__ref=fundraiser.slug
+    ).order_by("-index")
+    return latest.values_list("index", flat=True).first()

@@ -23,11 +23,20 @@ from aidhub import audit, clock
 from aidhub.uploads import CleanFile
 from hubs import services as hub_services
 from hubs.models import Hub, Item
+from ledger import schemas
 from ledger import services as ledger
-from ledger.money import format_amount, parse_amount
+from ledger.money import MINOR_UNITS, format_amount, parse_amount
 from notifications import services as notifications
 
-from .models import Donation, Expense, ExpenseLine, ExpenseReceiptOriginal, Fundraiser, GiftInKind
+from .models import (
+    Donation,
+    Expense,
+    ExpenseLine,
+    ExpenseReceiptOriginal,
+    Fundraiser,
+    GiftInKind,
+    PaymentMethod,
+)
 from .queries import supplied_hubs
 from .rates import convert, rate_for
 
@@ -368,3 +377,154 @@ def expense_receipt_original_delete(*, expense: Expense, by: AbstractBaseUser) -
         return False
     audit.record(actor=by, action="receipt original deleted", target=expense, sha256=kept["sha256"])
     return True
+
+
+# Ways to pay. Each change appends a `payment_details` entry with the full list shown after
+# it, so anyone can see when an account number changed, from what and to what. A change
+# approved by a second organiser comes with groups (a later issue); until then the
+# fundraiser's organiser (or a superuser) makes it alone, and the ledger makes it public.
+
+PAYMENT_FIELDS = ("kind", "label", "details", "recipient_name", "currency", "order", "active")
+
+
+def payment_method_check(method: PaymentMethod) -> None:
+    """Clear errors, per field, before the ledger's own checks."""
+    errors: dict[str, str] = {}
+    method.label, method.details = method.label.strip(), " ".join(method.details.split())
+    method.recipient_name = method.recipient_name.strip()
+    if method.kind not in PaymentMethod.Kind.values:
+        errors["kind"] = _("Choose how donors pay: bank transfer, card, e-wallet or cash.")
+    if not method.label:
+        errors["label"] = _("Name the bank, wallet or hub, e.g. Kaspi or MBank.")
+    else:
+        try:
+            schemas.check_label(method.label, "label")
+        except ValidationError:
+            errors["label"] = _("Put numbers in the details, not in the name.")
+    if not method.details:
+        errors["details"] = _("Give the account, card number, phone number or hub.")
+    elif not schemas.PAYMENT_DETAILS.match(method.details):
+        errors["details"] = _(
+            "Details may hold only letters, digits, spaces and . , : ; / ( ) - + # "
+            "(no e-mail addresses or links)."
+        )
+    if method.currency not in MINOR_UNITS:
+        errors["currency"] = _("Choose the currency these details take.")
+    if errors:
+        raise ValidationError(errors)
+    duplicate = PaymentMethod.objects.filter(
+        fundraiser=method.fundraiser_id, kind=method.kind, details=method.details,
+        currency=method.currency, active=True,
+    ).exclude(pk=method.pk)  # fmt: skip
+    if method.active and duplicate.exists():
+        raise ValidationError(
+            {"details": _("These details are already listed for this fundraiser.")},
+            code="duplicate",
+        )
+
+
+def _payment_details_publish(
+    fundraiser: Fundraiser, *, by: AbstractBaseUser, action: str, method: PaymentMethod | str
+) -> int:
+    """Append the list of ways to pay as it now stands; audit who changed it. Its index."""
+    shown = list(fundraiser.payment_methods.filter(active=True).order_by("order", "id"))
+    payload: dict = {
+        "fundraiser": fundraiser.ledger_ref(),
+        "methods": [m.ledger_line() for m in shown],
+    }
+    qr_codes = sorted({m.qr_sha256 for m in shown if m.qr_sha256})
+    if qr_codes:
+        payload["evidence"] = qr_codes
+    entry = ledger.append(kind="payment_details", payload=payload)
+    audit.record(
+        actor=by, action=action, target=method, ledger=entry.index, fundraiser=fundraiser.slug
+    )
+    return entry.index
+
+
+def _locked_fundraiser(fundraiser: Fundraiser, by: AbstractBaseUser) -> Fundraiser:
+    # One change at a time per fundraiser, so each entry lists what was really shown after it.
+    _check_organiser_of(fundraiser, by)
+    return Fundraiser.objects.select_for_update().get(pk=fundraiser.pk)
+
+
+def _qr_store(qr: CleanFile | None) -> str:
+    if qr is None:
+        return ""
+    return ledger.evidence_store(data=qr.data, content_type=qr.content_type).sha256
+
+
+@transaction.atomic
+def payment_method_add(
+    *,
+    fundraiser: Fundraiser,
+    by: AbstractBaseUser,
+    kind: str,
+    label: str,
+    details: str,
+    currency: str,
+    recipient_name: str = "",
+    qr: CleanFile | None = None,
+    order: int | None = None,
+    active: bool = True,
+) -> PaymentMethod:
+    """List a new way to pay. `qr` comes from aidhub.uploads.clean_image (re-encoded, no
+    metadata). Appends a `payment_details` ledger entry with the full list."""
+    fundraiser = _locked_fundraiser(fundraiser, by)
+    if order is None:
+        last = fundraiser.payment_methods.order_by("-order").values_list("order", flat=True)
+        order = (last.first() or 0) + 1
+    method = PaymentMethod(
+        fundraiser=fundraiser, kind=kind, label=label, details=details, currency=currency,
+        recipient_name=recipient_name, order=order, active=active,
+    )  # fmt: skip
+    payment_method_check(method)
+    method.qr_sha256 = _qr_store(qr)
+    method.save()
+    _payment_details_publish(fundraiser, by=by, action="payment method added", method=method)
+    return method
+
+
+@transaction.atomic
+def payment_method_change(
+    *,
+    method: PaymentMethod,
+    by: AbstractBaseUser,
+    qr: CleanFile | None = None,
+    qr_remove: bool = False,
+    **changes: object,
+) -> bool:
+    """Change a way to pay (any of PAYMENT_FIELDS; a new `qr`, or `qr_remove`). Appends a
+    ledger entry when what the page shows changed. True if anything changed."""
+    unknown = set(changes) - set(PAYMENT_FIELDS)
+    if unknown:
+        raise TypeError(f"not a field of a way to pay: {sorted(unknown)}")
+    fundraiser = _locked_fundraiser(method.fundraiser, by)
+    method = PaymentMethod.objects.get(pk=method.pk, fundraiser=fundraiser)
+    before = {name: getattr(method, name) for name in (*PAYMENT_FIELDS, "qr_sha256")}
+    for name, value in changes.items():
+        setattr(method, name, value)
+    payment_method_check(method)
+    if qr is not None:
+        method.qr_sha256 = _qr_store(qr)
+    elif qr_remove:
+        method.qr_sha256 = ""
+    after = {name: getattr(method, name) for name in before}
+    if after == before:
+        return False
+    method.save()
+    _payment_details_publish(fundraiser, by=by, action="payment method changed", method=method)
+    return True
+
+
+@transaction.atomic
+def payment_method_remove(*, method: PaymentMethod, by: AbstractBaseUser) -> int:
+    """Take a way to pay off the fundraiser. The ledger keeps every earlier list; the new entry
+    lists what is left. Returns the entry's index."""
+    fundraiser = _locked_fundraiser(method.fundraiser, by)
+    method = PaymentMethod.objects.get(pk=method.pk, fundraiser=fundraiser)
+    label = str(method)
+    method.delete()
+    return _payment_details_publish(
+        fundraiser, by=by, action="payment method removed", method=label
+    )

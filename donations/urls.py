@@ -25,6 +25,21 @@ urlpatterns = [
         {"kind": "expense"},
         name="correct_expense",
     ),
+    path(
+        "<slug:slug>/payment-methods/new/",
+        limit("upload")(views.payment_method_new),
+        name="payment_method_new",
+    ),
+    path(
+        "<slug:slug>/payment-methods/<int:pk>/",
+        limit("upload")(views.payment_method_edit),
+        name="payment_method_edit",
+    ),
+    path(
+        "<slug:slug>/payment-methods/<int:pk>/remove/",
+        views.payment_method_remove,
+        name="payment_method_remove",
+    ),
     path("<slug:slug>/statement/", views.statement, name="statement"),
     path("<slug:slug>/reconcile/", views.reconcile_view, name="reconcile"),
 ]

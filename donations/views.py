@@ -1,5 +1,6 @@
 import io
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -18,8 +19,16 @@ from hubs.queries import coordinated_hubs
 from ledger import queries as ledger_queries
 
 from . import queries, services, statements
-from .forms import CorrectionForm, DonationForm, ExpenseForm, StatementConfirmForm, StatementForm
-from .models import Donation, Expense, Fundraiser
+from .forms import (
+    CorrectionForm,
+    DonationForm,
+    ExpenseForm,
+    PaymentMethodForm,
+    PaymentMethodRemoveForm,
+    StatementConfirmForm,
+    StatementForm,
+)
+from .models import Donation, Expense, Fundraiser, PaymentMethod
 from .reconcile import reconcile
 
 
@@ -44,6 +53,9 @@ def fundraiser_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "entries": ledger_queries.entries_page(scope, before=None, size=10),
             "deliveries": ledger_queries.entries_page(delivered, before=None, size=10),
             "is_organiser": _may_organise(request, fundraiser),
+            "payment_methods": queries.shown_payment_methods(fundraiser),
+            "payment_details_entry": queries.payment_details_entry(fundraiser),
+            "telegram_bot": settings.TELEGRAM_BOT_NAME.lstrip("@"),
             "share_url": request.build_absolute_uri(fundraiser.get_absolute_url()),
             "preview_url": request.build_absolute_uri(
                 f"{fundraiser.get_absolute_url()}preview.png"
@@ -107,8 +119,86 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
             "totals": queries.totals(fundraiser),
             "donations": queries.recent_donations(fundraiser),
             "expenses": queries.recent_expenses(fundraiser),
+            "payment_methods": fundraiser.payment_methods.order_by("order", "id"),
+            "payment_details_entry": queries.payment_details_entry(fundraiser),
         },
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@idempotency.replay_first
+def payment_method_new(request: HttpRequest, slug: str) -> HttpResponse:
+    fundraiser = _organised(request, slug)
+    form = PaymentMethodForm(request.POST or None, request.FILES or None,
+                             initial={"currency": fundraiser.currency, "active": True})  # fmt: skip
+    if request.method == "POST" and form.is_valid():
+
+        def record() -> str:
+            services.payment_method_add(fundraiser=fundraiser, by=request.user, **form.cleaned_data)
+            messages.success(request, _("Added. The new list of ways to pay is in the ledger."))
+            return reverse("donations:manage", args=[fundraiser.slug])
+
+        try:
+            return idempotency.respond(request, record)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    return _form_page(request, fundraiser, _("Add a way to pay"), form)
+
+
+def _payment_method(fundraiser: Fundraiser, pk: int) -> PaymentMethod:
+    return get_object_or_404(PaymentMethod, pk=pk, fundraiser=fundraiser)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@idempotency.replay_first
+def payment_method_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    fundraiser = _organised(request, slug)
+    method = _payment_method(fundraiser, pk)
+    form = PaymentMethodForm(request.POST or None, request.FILES or None, method=method)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        if data.get("order") is None:
+            data.pop("order")
+
+        def record() -> str:
+            changed = services.payment_method_change(method=method, by=request.user, **data)
+            messages.success(
+                request,
+                _("Changed. The new list of ways to pay is in the ledger.")
+                if changed
+                else _("Nothing was changed."),
+            )
+            return reverse("donations:manage", args=[fundraiser.slug])
+
+        try:
+            return idempotency.respond(request, record)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    return _form_page(request, fundraiser, _("Change a way to pay"), form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@idempotency.replay_first
+def payment_method_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    fundraiser = _organised(request, slug)
+    method = _payment_method(fundraiser, pk)
+    form = PaymentMethodRemoveForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+
+        def record() -> str:
+            services.payment_method_remove(method=method, by=request.user)
+            messages.success(request, _("Removed. The new list of ways to pay is in the ledger."))
+            return reverse("donations:manage", args=[fundraiser.slug])
+
+        try:
+            return idempotency.respond(request, record)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    title = _("Remove “%(method)s”") % {"method": method.label}
+    return _form_page(request, fundraiser, title, form, extra={"removing": method})
 
 
 @login_required

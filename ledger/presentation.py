@@ -12,7 +12,17 @@ KIND_LABELS = {
     "transfer": _("Transfer between hubs"),
     "adjustment": _("Stock adjustment"),
     "correction": _("Correction"),
+    "payment_details": _("Payment details"),
 }
+
+PAYMENT_KIND_LABELS = {
+    "bank_transfer": _("bank transfer"),
+    "card_to_card": _("card to card"),
+    "e_wallet": _("e-wallet"),
+    "cash_at_hub": _("cash at a hub"),
+    "other": _("other"),
+}
+
 
 CHANNEL_LABELS = {
     "bank_transfer": _("bank transfer"),
@@ -93,4 +103,18 @@ def summary(kind: str, p: dict) -> str:
             "index": p["reverses"],
             "reason": p["reason"],
         }
+    if kind == "payment_details":
+        if not p["methods"]:
+            return _("“%(fundraiser)s” now lists no way to pay") % {
+                "fundraiser": p["fundraiser"]["title"]
+            }
+        return _("Ways to pay “%(fundraiser)s” are now: %(methods)s") % {
+            "fundraiser": p["fundraiser"]["title"],
+            "methods": "; ".join(payment_method_text(m) for m in p["methods"]),
+        }
     return kind
+
+
+def payment_method_text(method: dict) -> str:
+    kind = PAYMENT_KIND_LABELS.get(method["kind"], method["kind"])
+    return f"{method['label']} ({kind}, {method['currency']}): {method['details']}"

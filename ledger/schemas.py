@@ -15,11 +15,12 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .money import format_amount, parse_amount
+from .money import MINOR_UNITS, format_amount, parse_amount
 
 KINDS = ("donation", "expense", "intake", "dispatch", "delivery", "transfer", "adjustment",
-         "correction")  # fmt: skip
+         "correction", "payment_details")  # fmt: skip
 CHANNELS = ("bank_transfer", "card", "cash", "e_wallet", "other")
+PAYMENT_KINDS = ("bank_transfer", "card_to_card", "e_wallet", "cash_at_hub", "other")
 UNITS = ("piece", "kg", "litre", "box", "pack")
 CATEGORIES = ("food", "water", "clothing", "medical", "hygiene", "baby", "shelter", "other")
 
@@ -38,6 +39,10 @@ PERSONAL_PATTERNS = [
 ]
 DIGIT_RUN = re.compile(r"\+?\d[\d ()\-]{7,}\d")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
+# Payment details the organiser publishes: letters, digits, spaces and the punctuation of
+# accounts, cards, phones and opening hours; no control characters or markup.
+PAYMENT_DETAILS = re.compile(r"^[\w +\-.,:;/()#№'’–—]{1,200}\Z")
+CURRENCY = re.compile(r"^[A-Z]{3}\Z")
 
 
 def _has_long_number(value: str) -> bool:
@@ -139,6 +144,30 @@ def check_money(value: Any, path: str) -> dict:
     return value
 
 
+def check_payment_details(value: Any, path: str) -> str:
+    """The account, card, wallet phone or hub a fundraiser is paid through. These are meant to
+    be public (the organiser publishes them so donors can pay, and the ledger keeps each
+    version so a swapped number is seen), so the number scan of `check_text` is not applied.
+    No "@": e-mail addresses and handles are not ways to pay."""
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(path, _("must be non-empty text"))
+    if not PAYMENT_DETAILS.match(value):
+        raise _fail(path, _("may hold only letters, digits, spaces and . , : ; / ( ) - + #"))
+    return value
+
+
+def check_currency(value: Any, path: str) -> str:
+    if not isinstance(value, str) or not CURRENCY.match(value) or value not in MINOR_UNITS:
+        raise _fail(path, _("must be an ISO 4217 currency code, like KGS"))
+    return value
+
+
+def check_sha256(value: Any, path: str) -> str:
+    if not isinstance(value, str) or not SHA256_HEX.match(value):
+        raise _fail(path, _("must be a lowercase hex SHA-256"))
+    return value
+
+
 def check_evidence(value: Any, path: str, *, low: int = 1, high: int = 5) -> list:
     if not isinstance(value, list) or not low <= len(value) <= high:
         raise _fail(path, _("must list from %(low)s to %(high)s file hashes")
@@ -231,6 +260,14 @@ MONEY_IN_OUT = {
     "rate_source": check_label,
 }
 
+PAYMENT_METHOD = _entity(
+    kind=_enum(PAYMENT_KINDS),
+    label=check_label,
+    details=check_payment_details,
+    currency=check_currency,
+    qr=optional(check_sha256),
+)
+
 SCHEMAS: dict[str, dict[str, Callable]] = {
     "donation": {
         **MONEY_IN_OUT,
@@ -280,6 +317,13 @@ SCHEMAS: dict[str, dict[str, Callable]] = {
         "reverses": check_index,
         "reason": check_text,
         "fundraiser": optional(FUNDRAISER),
+    },
+    # The full list of ways to pay after a change (empty when the last was removed). No
+    # recipient name: the ledger cannot forget a person's name, the fundraiser page can.
+    "payment_details": {
+        "fundraiser": FUNDRAISER,
+        "methods": list_of(PAYMENT_METHOD, low=0, high=20),
+        "evidence": optional(lambda v, p: check_evidence(v, p, high=20)),
     },
 }
 

@@ -18,3 +18,8 @@ def kind_label(kind: str) -> str:
 @register.filter
 def unit_label(unit: str) -> str:
     return str(presentation.UNIT_LABELS.get(unit, unit))
+
+
+@register.filter
+def payment_kind_label(kind: str) -> str:
+    return str(presentation.PAYMENT_KIND_LABELS.get(kind, kind))

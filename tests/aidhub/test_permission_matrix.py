@@ -100,6 +100,9 @@ SITE = {
     "donations:correct_donation": ("GET", ORGANISER, {"slug": "fundraiser", "pk": "donation"}),
     "donations:correct_expense": ("GET", ORGANISER, {"slug": "fundraiser", "pk": "expense"}),
     "donations:statement": ("GET", ORGANISER, {"slug": "fundraiser"}),
+    "donations:payment_method_new": ("GET", ORGANISER, {"slug": "fundraiser"}),
+    "donations:payment_method_edit": ("GET", ORGANISER, {"slug": "fundraiser", "pk": "method"}),
+    "donations:payment_method_remove": ("GET", ORGANISER, {"slug": "fundraiser", "pk": "method"}),
     # Coordinators of a hub the fundraiser supplies may check its books too.
     "donations:reconcile": ("GET", ORGANISER | {"coordinator"}, {"slug": "fundraiser"}),
     "notifications:mine": ("GET", SIGNED_IN, {}),
@@ -164,6 +167,7 @@ ADMIN = {
     "donations.fundraiser": FUNDRAISER_READERS,
     "donations.donation": FUNDRAISER_READERS,
     "donations.expense": FUNDRAISER_READERS,
+    "donations.paymentmethod": FUNDRAISER_READERS,
     "donations.giftinkind": SUPERUSER,
     "donations.exchangerate": SUPERUSER,
     "deliveries.delivery": ANY_COORDINATOR,
@@ -268,6 +272,10 @@ def _build_world() -> dict:
         receipt=CleanFile(jpeg_bytes((9, 9, 9)), "image/jpeg"),
         by=None,
     )
+    method = donations.payment_method_add(
+        fundraiser=fundraiser, by=users["organiser"], kind="cash_at_hub", label="Hub A",
+        details="Hub A desk, 09:00-18:00", currency="KZT",
+    )  # fmt: skip
     ledger.checkpoint_sign()
     subscription = Subscription.objects.create(
         channel="email", address="d@example.org", scope="fundraiser", ref="batken"
@@ -282,6 +290,7 @@ def _build_world() -> dict:
         "fundraiser": fundraiser.slug,
         "donation": donation.pk,
         "expense": expense.pk,
+        "method": method.pk,
         "entry": donation.ledger_index,
         "receipt": donation.receipt_code,
         "receipt_sha": expense.receipt_sha256,
