@@ -1,8 +1,10 @@
 // The volunteer's side of the offline queue, on every page of a logged-in user:
 // - registers the service worker, which keeps the volunteer's pages for offline use;
 // - shows how many delivery reports wait on this phone and the state of each;
-// - sends them when the connection returns (the `online` event, each page load, and
-//   Background Sync in the service worker where the browser has it);
+// - sends them when the connection returns (the `online` event, each page load, the page
+//   shown again, a retry with backoff while the page is open, and Background Sync in the
+//   service worker where the browser has it);
+// - says when one was sent, with the server's answer, and shows the pages it changed anew;
 // - on the report form: makes the photos smaller, saves the report, then sends it.
 // Without JavaScript the report form still posts as a plain form. Every word shown here comes
 // from the page (data-* attributes rendered with {% translate %}): this file has no English.
@@ -15,6 +17,12 @@
 
   var MAX_SIDE = 1600; // pixels, the longest side of a photo
   var MAX_BYTES = 300 * 1024; // per photo, after compression
+  // A report whose answer was lost (2G drops it while the server records the report) is
+  // sent again with the same key after 2 s, 4 s, 8 s … at most 60 s, each step shortened by
+  // up to half at random so phones that lost the same mast do not come back all at once.
+  var RETRY_FIRST_MS = 2000;
+  var RETRY_MAX_MS = 60000;
+  var SENT_KEY = "aidhub-sent"; // sessionStorage: what this tab says once about sent reports
   var text = area.dataset;
   var form = document.getElementById("report-form");
   var mine = form && form.dataset.slug ? form : null;
@@ -25,7 +33,11 @@
   if (worker) {
     worker.register(text.sw, { scope: "/" }).catch(function () {});
     worker.addEventListener("message", function (event) {
-      if (event.data === "aidhub-queue") render();
+      var data = event.data || {};
+      if (data === "aidhub-queue" || data.type === "aidhub-queue") {
+        if (data.sent) sent(data.sent);
+        render().then(function () { if (!draining) settle(); });
+      }
     });
   }
 
@@ -69,6 +81,74 @@
     return node;
   }
 
+  // Reports sent since this tab last showed a page: said once, on this page (or on the next
+  // one when this page itself moves on), like the server's own flash messages.
+  var notices = [];
+  try {
+    notices = JSON.parse(sessionStorage.getItem(SENT_KEY) || "[]");
+    sessionStorage.removeItem(SENT_KEY);
+  } catch (e) { notices = []; }
+  var notes = element("section", "alert alert-success small");
+  notes.id = "offline-sent";
+  notes.setAttribute("role", "status");
+  notes.hidden = true;
+  area.parentNode.insertBefore(notes, area.nextSibling);
+
+  function flashText(html) {
+    if (!html || !window.DOMParser) return "";
+    return new DOMParser().parseFromString(html, "text/html").body.textContent.trim();
+  }
+
+  function renderNotices() {
+    notes.textContent = "";
+    notes.hidden = !notices.length;
+    if (!notices.length) return;
+    var list = element("ul", "mb-0");
+    notices.forEach(function (notice) {
+      var item = element("li", "", notice.place + " — ");
+      item.dataset.state = "sent";
+      item.appendChild(element("span", "fw-semibold", text.sent));
+      if (notice.message) item.appendChild(document.createTextNode(" " + notice.message));
+      list.appendChild(item);
+    });
+    notes.appendChild(list);
+  }
+
+  // A report was accepted (sent from this page, or by the service worker). The pages that
+  // show its delivery are shown anew once the queue is done: their copies on the phone are
+  // already fresh (report-queue.js), so this works on 2G as well.
+  var after = null; // where to go once the current drain is done
+  function sent(record) {
+    notices.push({ place: record.place, message: flashText(record.flash) });
+    renderNotices();
+    try {
+      localStorage.setItem(SENT_KEY, JSON.stringify({ at: Date.now() }));
+    } catch (e) { /* private mode: the notice on this page is enough */ }
+    var here = location.pathname;
+    if (here === record.deliveryPath || here === record.listPath) after = after || here;
+  }
+
+  var leaving = false;
+  function go(url) {
+    if (leaving) return;
+    leaving = true;
+    try {
+      if (notices.length) sessionStorage.setItem(SENT_KEY, JSON.stringify(notices));
+    } catch (e) { /* said on this page only */ }
+    if (url === location.pathname) location.reload();
+    else location.assign(url);
+  }
+
+  // Runs what waited for the drain: moving on, or retrying later.
+  function settle(records) {
+    if (after) {
+      var url = after;
+      after = null;
+      return go(url);
+    }
+    if (records) retryLater(records);
+  }
+
   var shown = [];
   function render() {
     return Q.all().then(function (records) {
@@ -90,20 +170,78 @@
         list.appendChild(item);
       });
       if (mine) showForm(records);
-    }).catch(function () {});
+      return records;
+    }).catch(function () { return []; });
+  }
+
+  function changed(record) {
+    if (record.state === "sent") sent(record);
+    return render();
+  }
+
+  var retries = 0;
+  var retryTimer = null;
+  function retryLater(records) {
+    clearTimeout(retryTimer);
+    retryTimer = null;
+    var pending = records.some(function (r) { return Q.PENDING.indexOf(r.state) !== -1; });
+    if (!pending) {
+      retries = 0;
+      return;
+    }
+    if (navigator.onLine === false) return; // surely offline: the `online` event sends them
+    var step = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * Math.pow(2, retries));
+    retries += 1;
+    retryTimer = setTimeout(drain, step / 2 + Math.random() * (step / 2));
   }
 
   var draining = null;
+  var again = false; // asked to send while sending: once more right after
   function drain() {
-    if (draining) return draining;
-    draining = Q.drain(render)
+    if (draining) {
+      again = true;
+      return draining;
+    }
+    clearTimeout(retryTimer);
+    draining = Q.drain(changed)
       .then(function (offline) { if (offline) askForSync(); })
       .catch(function () {})
-      .then(function () { draining = null; return render(); });
+      .then(function () {
+        draining = null;
+        if (again) {
+          again = false;
+          return drain();
+        }
+        return render().then(settle);
+      });
     return draining;
   }
 
-  window.addEventListener("online", drain);
+  window.addEventListener("online", function () {
+    retries = 0; // a new connection: start again from the shortest wait
+    drain();
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") drain();
+  });
+  // Back to a page from the browser's history: it may show a delivery as it was before a
+  // report was accepted meanwhile.
+  var loaded = Date.now();
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    var last = 0;
+    try {
+      last = JSON.parse(localStorage.getItem(SENT_KEY) || "{}").at || 0;
+    } catch (e) { last = 0; }
+    var showsDeliveries = "[data-offline], [data-offline-list], [data-delivery-page]";
+    if (last > loaded && document.querySelector(showsDeliveries)) {
+      location.reload();
+    } else {
+      loaded = Date.now();
+      drain();
+    }
+  });
+  renderNotices();
   render().then(drain);
 
   // ---- keep the volunteer's own deliveries for offline use ----------------------------------
@@ -155,7 +293,11 @@
   function showForm(records) {
     var record = records.filter(function (r) { return r.slug === mine.dataset.slug; })[0];
     if (!record) {
-      if (seen && !busy) location.assign(mine.dataset.delivery); // sent: show the delivery
+      if (seen && !busy) {
+        // Sent: show the delivery (once the queue is done, so no other report is left half-sent).
+        if (draining) after = mine.dataset.delivery;
+        else go(mine.dataset.delivery);
+      }
       return;
     }
     seen = true;
@@ -251,6 +393,7 @@
           place: mine.dataset.place,
           url: location.pathname,
           deliveryPath: mine.dataset.delivery,
+          listPath: mine.dataset.mine,
           created: Date.now(),
         };
         record.people = mine.elements.people.value;

@@ -14,6 +14,8 @@
   var LEASE_MS = 60000;
   // States a drain may pick up. "rejected" waits for the volunteer to edit it.
   var SENDABLE = ["waiting", "retry", "login", "sending"];
+  // States worth trying again soon while a page is open ("login" waits for the next login).
+  var PENDING = ["waiting", "retry", "sending"];
 
   function request(req) {
     return new Promise(function (resolve, reject) {
@@ -159,8 +161,12 @@
       .then(function (response) {
         var path = new URL(response.url).pathname;
         if (response.ok && response.redirected && path === record.deliveryPath) {
+          // The answer is the delivery's page as it is now: keep it, and the server's message.
           record.state = "sent";
-          return record;
+          return Promise.all([
+            response.clone().text().then(function (html) { record.flash = flash(html); }),
+            keepPage(record.deliveryPath, response),
+          ]).then(function () { return record; });
         }
         if (response.ok && response.redirected) {
           record.state = "login"; // the session ended: sent again after the next login
@@ -181,6 +187,26 @@
       });
   }
 
+  // The flash messages of a page ("Reported. A coordinator will check…"), as HTML.
+  function flash(html) {
+    var found = /<!--flash-->([\s\S]*?)<!--\/flash-->/.exec(html);
+    return found ? found[1].slice(0, 2000) : "";
+  }
+
+  // Once a report is accepted, the pages kept for offline use say something else ("On the
+  // way" is now "Delivered"): the delivery's page was kept from the answer itself; keep "My
+  // deliveries" anew too, and let go of the report form, which no longer applies.
+  function refresh(record) {
+    if (typeof caches === "undefined") return Promise.resolve();
+    return caches.open(PAGES_CACHE)
+      .then(function (cache) { return cache.delete(record.url); })
+      .then(function () {
+        var list = record.listPath || scope.AidHubQueue.LIST_PATH; // older records lack it
+        if (list) return cachePages([list]);
+      })
+      .catch(function () {});
+  }
+
   // Sends every report that can be sent now. `changed` is called after each change of state.
   // Resolves with the number of reports still waiting for a connection.
   function drain(changed) {
@@ -198,7 +224,8 @@
             changed(record);
             return send(record).then(
               function (done) {
-                var saved = done.state === "sent" ? remove(done.key)
+                var saved = done.state === "sent"
+                  ? remove(done.key).then(function () { return refresh(done); })
                   : done.state === "rejected" && done.status === 409 ? rekey(done) : put(done);
                 return saved.then(function () { changed(done); });
               },
@@ -231,6 +258,11 @@
     });
   }
 
+  function keepPage(url, response) {
+    if (typeof caches === "undefined") return Promise.resolve();
+    return keep(url, response).catch(function () {});
+  }
+
   // Keeps these pages for offline use (only real pages: never a redirect to the login page).
   function cachePages(urls) {
     if (typeof caches === "undefined") return Promise.resolve();
@@ -244,6 +276,7 @@
   scope.AidHubQueue = {
     PAGES_CACHE: PAGES_CACHE,
     SYNC_TAG: "aidhub-reports",
+    PENDING: PENDING,
     all: all,
     put: put,
     remove: remove,

@@ -11,6 +11,7 @@ var Q = self.AidHubQueue;
 var SHELL = "__SHELL__";
 var SHELL_CACHE = "aidhub-shell-__VERSION__";
 var MINE = "__MINE__";
+Q.LIST_PATH = MINE;
 // My deliveries, one delivery, and its report form; not the coordinators' pages below them.
 var VOLUNTEER_PAGE = new RegExp(
   "^" + MINE.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") +
@@ -132,9 +133,20 @@ self.addEventListener("fetch", function (event) {
   }
 });
 
-function tellPages() {
+// Tells the open pages that the queue changed; for a report just accepted, what they need to
+// say so and to show its delivery anew (not the report itself: its photos stay here).
+function tellPages(record) {
+  var message = { type: "aidhub-queue" };
+  if (record && record.state === "sent") {
+    message.sent = {
+      place: record.place,
+      flash: record.flash || "",
+      deliveryPath: record.deliveryPath,
+      listPath: record.listPath || MINE,
+    };
+  }
   return self.clients.matchAll({ includeUncontrolled: true }).then(function (pages) {
-    pages.forEach(function (page) { page.postMessage("aidhub-queue"); });
+    pages.forEach(function (page) { page.postMessage(message); });
   });
 }
 
