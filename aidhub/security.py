@@ -137,19 +137,12 @@ class TwoFactorSetupTokenGenerator(PasswordResetTokenGenerator):
     key_salt = "aidhub.security.TwoFactorSetupTokenGenerator"
 
     def _make_hash_value(self, user, timestamp: int) -> str:
-        from .models import AuditEvent
-
         devices = TOTPDevice.objects.filter(user=user).order_by("pk")
         state = ",".join(
             f"{pk}:{confirmed}" for pk, confirmed in devices.values_list("pk", "confirmed")
         )
         confirmed = any(devices.values_list("confirmed", flat=True))
-        opened = (
-            AuditEvent.objects.filter(actor=user, action=SETUP_OPENED)
-            .order_by("-pk")
-            .values_list("pk", flat=True)
-            .first()
-        )
+        opened = _latest_setup_opening(user)
         # Full precision: two sign-ins within a second are still two.
         login = user.last_login.isoformat() if user.last_login else ""
         return f"{user.pk}{user.password}{login}{timestamp}{confirmed}{state}{opened}"
@@ -199,6 +192,26 @@ def _setup_link_account(token: str) -> tuple[object | None, str]:
     return get_user_model().objects.filter(pk=uid, is_active=True).first(), inner
 
 
+def _latest_setup_opening(user) -> int | None:
+    from .models import AuditEvent
+
+    return (
+        AuditEvent.objects.filter(actor=user, action=SETUP_OPENED)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+@transaction.atomic
+def two_factor_setup_open_signed_out(*, user) -> int:
+    """A link opened before signing in is spent at once (the opening goes in the audit trail,
+    as two_factor_setup_begin's does), so a second browser cannot open it too. Returns the
+    opening's pk: the session's grant holds only while it is the account's latest."""
+    audit.record(actor=user, action=SETUP_OPENED, target=user, signed_out=True)
+    return _latest_setup_opening(user)
+
+
 @transaction.atomic
 def two_factor_setup_begin(*, user) -> TOTPDevice:
     """A new secret for each enrolment attempt: secrets shown before and never confirmed go.
@@ -220,12 +233,15 @@ def two_factor_setup_confirm(*, device: TOTPDevice) -> bool:
 
 def _setup_device(request: HttpRequest) -> TOTPDevice | None:
     """The unconfirmed device this session opened a setup link for, if any; a link opened
-    before signing in (a grant for this account) opens it now."""
+    before signing in (a grant for this account) opens it now, unless another opening of a
+    link for the account came after the one this session made."""
     grant = request.session.pop(SETUP_GRANT_SESSION_KEY, None)
     if (
         isinstance(grant, dict)
         and grant.get("user") == request.user.pk
         and 0 <= time.time() - grant.get("at", 0) <= SETUP_GRANT_SECONDS
+        and grant.get("opened") is not None
+        and grant.get("opened") == _latest_setup_opening(request.user)
         and not user_has_device(request.user, confirmed=True)
     ):
         request.session[SETUP_SESSION_KEY] = two_factor_setup_begin(user=request.user).pk
@@ -282,7 +298,9 @@ def two_factor_setup(request: HttpRequest, token: str) -> HttpResponse:
         context = {"invalid_link": True, "next": "/"}
         return render(request, "registration/two_factor.html", context, status=400)
     if not user.is_authenticated:
-        request.session[SETUP_GRANT_SESSION_KEY] = {"user": account.pk, "at": int(time.time())}
+        opened = two_factor_setup_open_signed_out(user=account)
+        grant = {"user": account.pk, "at": int(time.time()), "opened": opened}
+        request.session[SETUP_GRANT_SESSION_KEY] = grant
         return redirect_to_login(reverse("two_factor"))
     device = two_factor_setup_begin(user=user)
     request.session[SETUP_SESSION_KEY] = device.pk

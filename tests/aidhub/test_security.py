@@ -552,3 +552,37 @@ def test_e_mailing_setup_links_is_limited_per_account_with_the_same_answer(clien
     assert all("on its way" in answer for answer in answers)
     notices = [re.search(r'alert-info">([^<]+)<', answer).group(1) for answer in answers]
     assert len(set(notices)) == 1
+
+
+def test_a_setup_link_opened_signed_out_in_two_browsers_enrols_in_one_only(coordinator, settings):
+    from django.test import Client
+
+    settings.AIDHUB_REQUIRE_2FA = True
+    link = setup_link(coordinator)
+    first, second = Client(), Client()
+    assert first.get(link).status_code == 302
+    # The first opening spent the link: the second browser is refused and gets no grant.
+    assert second.get(link).status_code == 400
+    for browser in (first, second):
+        browser.post("/accounts/login/", {"username": "aigerim", "password": PASSWORD})
+    page = first.get("/accounts/two-factor/")
+    assert "<svg" in page.text
+    device = TOTPDevice.objects.get(user=coordinator, confirmed=False)
+    assert "<svg" not in second.get("/accounts/two-factor/").text
+    assert list(TOTPDevice.objects.filter(user=coordinator)) == [device]  # still the first's
+
+
+def test_a_grant_stops_counting_once_a_newer_opening_happened(coordinator, settings):
+    """Even a grant the session holds is honoured only while its opening is the account's
+    latest: a link opened since (here, signed in elsewhere) takes over."""
+    from django.test import Client
+
+    settings.AIDHUB_REQUIRE_2FA = True
+    signed_out, elsewhere = Client(), Client()
+    assert signed_out.get(setup_link(coordinator)).status_code == 302
+    elsewhere.force_login(coordinator)
+    assert elsewhere.get(setup_link(coordinator)).status_code == 302
+    device = TOTPDevice.objects.get(user=coordinator, confirmed=False)
+    signed_out.post("/accounts/login/", {"username": "aigerim", "password": PASSWORD})
+    assert "<svg" not in signed_out.get("/accounts/two-factor/").text
+    assert list(TOTPDevice.objects.filter(user=coordinator)) == [device]
