@@ -15,9 +15,22 @@ Then, for one account:
   waits for the first transaction and then fails; on SQLite the second waits for the write
   lock. The loser answers as a repeat.
 
-Only signed-in requests are recorded: an anonymous one has no account to scope its token to,
-and one shared anonymous namespace would bring back the squatting above, so `submission()`
-gives None for it and the row's user is NOT NULL.
+Visitors without an account (the recipient's handover confirmation, the public Follow form)
+share one namespace: rows with no user, UNIQUE (key) among them. So that nobody can take or
+probe another visitor's token there, an anonymous key is kept only if it is unguessable:
+
+- server-issued and signed (`s-` + a uuid4 + an HMAC of it under SECRET_KEY, see
+  `anonymous_token`): what `{% one_time_token %}` puts in a form shown to a visitor without an
+  account. Only for pages rendered per visitor: a page served whole from the cache
+  (aidhub.pagecache) would give every visitor the same token;
+- browser-made (`b-` + 32 lowercase hex, 128 random bits): a cached page's form has an empty
+  field that static/js/one-time-token.js fills when the page opens. Without JavaScript it
+  stays empty and the request is unprotected, as one without a token.
+
+Any other key from a visitor without an account is ignored: the request goes on as one without
+a token and nothing is stored. A browser-made key is chosen by the client, but only one that
+the client itself made can match: 128 random bits cannot be guessed, so another visitor's is
+out of reach and choosing one's own gains nothing.
 
 A write that fails (a form error) rolls its claim back with it, so the token can be sent again
 once the form is corrected. A POST without a token is accepted and protected by nothing: every
@@ -37,6 +50,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from .models import IdempotentSubmission
@@ -44,6 +58,10 @@ from .models import IdempotentSubmission
 FIELD = "idempotency_key"
 HEADER = "Idempotency-Key"
 KEY = re.compile(r"^[\x21-\x7e]{8,64}$")
+# The two kinds of key a visitor without an account may use (module docstring).
+SIGNED = re.compile(r"^s-([0-9a-f]{32})-([0-9a-f]{28})$")
+BROWSER_MADE = re.compile(r"^b-[0-9a-f]{32}$")
+_SALT = "aidhub.idempotency.anonymous"
 # Not part of what was asked for: the CSRF token changes between renders of the same form.
 NOT_BODY = frozenset({FIELD, "csrfmiddlewaretoken"})
 
@@ -54,6 +72,24 @@ class Conflict(Exception):
 
 def new_token() -> str:
     return uuid.uuid4().hex
+
+
+def _signature(nonce: str) -> str:
+    return salted_hmac(_SALT, nonce, algorithm="sha256").hexdigest()[:28]
+
+
+def anonymous_token() -> str:
+    """A token for a form shown to a visitor without an account: signed, so that the server
+    keeps only keys it issued (or that the visitor's browser made)."""
+    nonce = uuid.uuid4().hex
+    return f"s-{nonce}-{_signature(nonce)}"
+
+
+def anonymous_key_accepted(key: str) -> bool:
+    signed = SIGNED.match(key)
+    if signed:
+        return constant_time_compare(signed[2], _signature(signed[1]))
+    return bool(BROWSER_MADE.match(key))
 
 
 def body_sha256(request: HttpRequest) -> str:
@@ -76,12 +112,12 @@ def body_sha256(request: HttpRequest) -> str:
 @dataclass(frozen=True)
 class Submission:
     key: str
-    user_id: int
+    user_id: int | None  # None: the namespace of visitors without an account
     body_sha256: str
 
     def outcome(self) -> str | None:
-        """The first request's result, or None if this account has not used the token;
-        Conflict if it used it for something else."""
+        """The first request's result, or None if this account (or, without one, any visitor)
+        has not used the token; Conflict if it was used for something else."""
         row = IdempotentSubmission.objects.filter(user_id=self.user_id, key=self.key).first()
         if row is None:
             return None
@@ -112,12 +148,17 @@ class Submission:
 
 
 def submission(request: HttpRequest, *, key: str = "", user=None) -> Submission | None:
-    """The request's one-time token, if it has one and a signed-in user: the header first, then
-    the form field. ValidationError for a token that is not one."""
+    """The request's one-time token, if it has one: the header first, then the form field.
+    Signed in: ValidationError for a token that is not one. Without an account: None unless
+    the key is signed by us or browser-made (module docstring); nothing else is kept."""
     user = user or request.user
     key = key or request.headers.get(HEADER) or request.POST.get(FIELD, "")
-    if not key or not user.is_authenticated:
+    if not key:
         return None
+    if not user.is_authenticated:
+        if not anonymous_key_accepted(key):
+            return None
+        return Submission(key=key, user_id=None, body_sha256=body_sha256(request))
     if not KEY.match(key):
         raise ValidationError(
             _("This form is out of date. Open it again and send it once more."), code="token"

@@ -167,41 +167,21 @@ def handover(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-# The recipient's tokens are kept under the volunteer whose code they confirm (the recipient has
-# no account), with a prefix of their own: a visitor can neither reach nor probe the tokens of
-# the volunteer's own forms or phone ("api:") from this page.
-HANDOVER_KEY_PREFIX = "hov:"
-
-
-def _handover_token(request: HttpRequest, delivery: Delivery) -> idempotency.Submission | None:
-    key = request.POST.get(idempotency.FIELD, "")
-    if not key or delivery.volunteer_id is None:
-        return None
-    if not idempotency.KEY.match(key) or len(key) > 64 - len(HANDOVER_KEY_PREFIX):
-        raise ValidationError(
-            _("This form is out of date. Open it again and send it once more."), code="token"
-        )
-    return idempotency.Submission(
-        key=HANDOVER_KEY_PREFIX + key,
-        user_id=delivery.volunteer_id,
-        body_sha256=idempotency.body_sha256(request),
-    )
-
-
 @require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest, slug: str) -> HttpResponse:
     """The local contact's page, on their own phone, without an account.
 
-    Its one-time token is recorded only once the code was right, outside the confirmation's
-    transaction: a wrong guess must stay counted. Two copies sent at the same moment are
-    decided by the handover's conditional update; the loser answers as a repeat once the
-    winner's token is in (it is recorded a moment later)."""
+    Its one-time token (signed: the recipient has no account, aidhub/idempotency.py) is
+    recorded only once the code was right, outside the confirmation's transaction: a wrong
+    guess must stay counted. Two copies sent at the same moment are decided by the handover's
+    conditional update; the loser answers as a repeat once the winner's token is in (it is
+    recorded a moment later)."""
     delivery = get_object_or_404(Delivery.objects.select_related("place", "hub"), slug=slug)
     form = HandoverConfirmForm(request.POST or None, initial={"code": request.GET.get("code", "")})
     confirmed = False
     if request.method == "POST":
         try:
-            token = _handover_token(request, delivery)
+            token = idempotency.submission(request)
             if token and token.outcome():
                 return _handover_replayed(request, delivery)
         except idempotency.Conflict:

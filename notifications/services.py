@@ -23,7 +23,7 @@ from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -94,6 +94,10 @@ def subscription_create(
         .first()
     )
     if existing:
+        # The same answer as for a new one, so the form tells nobody whether an address already
+        # follows something; a pending one gets its confirmation again, at most every few
+        # minutes, in case the first mail was lost.
+        _confirmation_request(existing)
         return existing
     if (
         channel == Channel.WEBHOOK
@@ -107,33 +111,64 @@ def subscription_create(
             code="webhook_taken",
         )
     own_email = user is not None and channel == Channel.EMAIL and address == user.email
-    subscription = Subscription.objects.create(
-        channel=channel,
-        address=address,
-        scope=scope,
-        ref=ref,
-        language=language[:8],
-        user=user if user and user.is_authenticated else None,
-        confirmed_at=timezone.now() if channel == Channel.WEBHOOK or own_email else None,
-    )
-    if channel == Channel.EMAIL and not subscription.confirmed_at:
-        # A name, not an urgency label: that one is translated when sent (messages.py).
-        name = subject_names([subscription]).get((scope, ref), "")
-        _queue(
-            event=f"confirm:{subscription.pk}",
-            kind="confirm",
-            channel=channel,
-            address=address,
-            language=subscription.language,
-            context={
-                # Raw facts; the sentence is worded when sent, in the subscriber's language.
-                "scope": scope,
-                "ref": ref,
-                "label": name if scope in SCOPE_LABEL_FIELDS else "",
-                "path": reverse("notifications:confirm", args=[subscription.token]),
-            },
-        )
+    try:
+        with transaction.atomic():
+            subscription = Subscription.objects.create(
+                channel=channel,
+                address=address,
+                scope=scope,
+                ref=ref,
+                language=language[:8],
+                user=user if user and user.is_authenticated else None,
+                confirmed_at=timezone.now() if channel == Channel.WEBHOOK or own_email else None,
+            )
+    except IntegrityError:
+        # A copy of this request sent at the same moment created it (UNIQUE subscription):
+        # the same answer, one row, one confirmation.
+        return Subscription.objects.get(channel=channel, address=address, scope=scope, ref=ref)
+    _confirmation_request(subscription)
     return subscription
+
+
+CONFIRMATION_RESEND_MINUTES = 10
+
+
+def _confirmation_request(subscription: Subscription) -> None:
+    """Mail the double opt-in link of a pending e-mail subscription, unless it went out less
+    than CONFIRMATION_RESEND_MINUTES ago: asking again must not flood the address."""
+    if subscription.channel != Channel.EMAIL or subscription.confirmed_at:
+        return
+    now = timezone.now()
+    event = f"confirm:{subscription.pk}"
+    sent = Notification.objects.filter(
+        Q(event=event) | Q(event__startswith=f"{event}:"),
+        channel=Channel.EMAIL,
+        address=subscription.address,
+        created_at__gt=now - timedelta(minutes=CONFIRMATION_RESEND_MINUTES),
+    )
+    if sent.exists():
+        return
+    if Notification.objects.filter(event=event, channel=Channel.EMAIL).exists():
+        # A resend's event names its window, so two asked at the same moment make one.
+        window = int(now.timestamp()) // (CONFIRMATION_RESEND_MINUTES * 60)
+        event = f"{event}:{window}"
+    scope, ref = subscription.scope, subscription.ref
+    # A name, not an urgency label: that one is translated when sent (messages.py).
+    name = subject_names([subscription]).get((scope, ref), "")
+    _queue(
+        event=event,
+        kind="confirm",
+        channel=Channel.EMAIL,
+        address=subscription.address,
+        language=subscription.language,
+        context={
+            # Raw facts; the sentence is worded when sent, in the subscriber's language.
+            "scope": scope,
+            "ref": ref,
+            "label": name if scope in SCOPE_LABEL_FIELDS else "",
+            "path": reverse("notifications:confirm", args=[subscription.token]),
+        },
+    )
 
 
 # The name a subscriber knows each subject by: (model, field) looked up by the public id (slug).
@@ -178,13 +213,34 @@ def subscription_confirm(*, token: str) -> Subscription | None:
 
 
 def telegram_start(*, token: str, chat_id: str) -> Subscription | None:
-    """`/start <token>` sent to our bot: the chat becomes the subscription's address."""
+    """`/start <token>` sent to our bot: the chat becomes the subscription's address. A chat
+    that already follows the same subject keeps its one subscription: the newer request (the
+    public form sent twice, which cannot know the chat) is merged into it."""
     subscription = Subscription.objects.filter(token=token, channel=Channel.TELEGRAM).first()
     if subscription is None:
         return None
-    subscription.address = _check_address(Channel.TELEGRAM, chat_id)
-    subscription.confirmed_at = timezone.now()
-    subscription.save(update_fields=["address", "confirmed_at"])
+    chat = _check_address(Channel.TELEGRAM, chat_id)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            Subscription.objects.filter(pk=subscription.pk).update(address=chat, confirmed_at=now)
+    except IntegrityError:
+        with transaction.atomic():
+            following = Subscription.objects.get(
+                channel=Channel.TELEGRAM,
+                address=chat,
+                scope=subscription.scope,
+                ref=subscription.ref,
+            )
+            Subscription.objects.filter(pk=following.pk, confirmed_at__isnull=True).update(
+                confirmed_at=now
+            )
+            if subscription.user_id and not following.user_id:
+                Subscription.objects.filter(pk=following.pk).update(user=subscription.user_id)
+            subscription.delete()
+        following.refresh_from_db()
+        return following
+    subscription.refresh_from_db()
     return subscription
 
 

@@ -22,33 +22,60 @@ from .models import Channel, Subscription
 
 
 # A public subscription uses nothing of the visitor's session: anyone could post it directly, and
-# it starts only once the address confirms it. Without a token the public pages that offer the
-# form set no cookie, so they can be served whole from the cache (aidhub.pagecache).
+# it starts only once the address confirms it. The public pages that offer the form set no
+# cookie, so they can be served whole from the cache (aidhub.pagecache); their form's one-time
+# token is made by the visitor's browser (static/js/one-time-token.js), none without JavaScript.
 @csrf_exempt
 @require_POST
 def subscribe(request: HttpRequest) -> HttpResponse:
+    """A repeat with the same token shows the first answer again, except a webhook's secret:
+    it is shown once, to the first answer only, and the repeat says so. Whoever lost it stops
+    that subscription with the link in any message it receives and subscribes again."""
     form = PublicSubscribeForm(request.POST)
+    try:
+        token = idempotency.submission(request)
+    except ValidationError as exc:  # a signed-in visitor's token that is not one
+        form.add_error(None, exc)
     if not form.is_valid():
         return render(request, "notifications/subscribed.html", {"form": form}, status=400)
     data = form.cleaned_data
-    try:
-        subscription = services.subscription_create(
-            channel=data["channel"],
-            scope=data["scope"],
-            ref=data["ref"] or "",
-            address=data["address"],
-            language=get_language() or "en",
+    created: list[Subscription] = []
+
+    def follow() -> str:
+        created.append(
+            services.subscription_create(
+                channel=data["channel"],
+                scope=data["scope"],
+                ref=data["ref"] or "",
+                # A Telegram chat is learnt from /start, never taken from the form.
+                address="" if data["channel"] == Channel.TELEGRAM else data["address"],
+                language=get_language() or "en",
+            )
         )
+        return str(created[0].pk)  # what a repeat shows again: this subscription
+
+    try:
+        result, replayed = token.run(follow) if token else (follow(), False)
+    except idempotency.Conflict:
+        return idempotency.conflict_page(request)
     except ValidationError as exc:
         form.add_error("address", exc)
         return render(request, "notifications/subscribed.html", {"form": form}, status=400)
-    # A webhook's secret is shown here, once, to whoever just created the subscription (every
-    # webhook subscription is new, with its own secret); no other page prints it.
-    secret = subscription.secret if subscription.channel == Channel.WEBHOOK else ""
+    subscription = created[0] if created else Subscription.objects.filter(pk=result).first()
+    if subscription is None:  # a repeat of a subscription stopped since
+        return render(request, "notifications/unsubscribed.html")
+    # A webhook's secret is shown here, on the answer that created the subscription, and never
+    # again: not to a repeat, not to whoever subscribes the same URL (each gets a secret).
+    show_secret = subscription.channel == Channel.WEBHOOK and not replayed
     return render(
         request,
         "notifications/subscribed.html",
-        {"subscription": subscription, "secret": secret, "bot": settings.TELEGRAM_BOT_NAME},
+        {
+            "subscription": subscription,
+            "secret": subscription.secret if show_secret else "",
+            "replayed": replayed,
+            "bot": settings.TELEGRAM_BOT_NAME,
+        },
     )
 
 

@@ -14,7 +14,11 @@ from tests.factories import PASSWORD, HubFactory, ItemFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
-TOKEN = re.compile(r'<input type="hidden" name="idempotency_key" value="([0-9a-f]{32})">')
+# A signed-in user's token, or a signed one for a visitor without an account.
+TOKEN = re.compile(
+    r'<input type="hidden" name="idempotency_key"'
+    r' value="([0-9a-f]{32}|s-[0-9a-f]{32}-[0-9a-f]{28})">'
+)
 RECEIVE = "/hubs/sports-palace/receive/"
 
 
