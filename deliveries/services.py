@@ -37,6 +37,8 @@ from .models import (
 logger = logging.getLogger(__name__)
 MAX_PHOTOS = 5
 HANDOVER_MINUTES = 30
+# A code is shown again while it has at least this long left; nearer its end a new one is made.
+HANDOVER_KEEP_MINUTES = 10
 HANDOVER_ATTEMPTS = 5
 S = Delivery.Status
 
@@ -237,16 +239,32 @@ def _blur_enqueue(photo_ids: Sequence[int]) -> None:
 
 
 def handover_code_issue(*, delivery: Delivery, volunteer: AbstractBaseUser) -> Handover:
-    """A fresh 6-digit code for the recipient to confirm, valid for half an hour."""
+    """The 6-digit code for the recipient to confirm, valid for half an hour. Showing the page
+    again shows the same code while it can still be confirmed for a while (the recipient may be
+    typing it); a new one only when it was spent, confirmed or is about to expire."""
     if delivery.volunteer_id != volunteer.pk or delivery.status not in (S.DISPATCHED, S.DELIVERED):
         raise _refuse(_("Only the volunteer with this delivery can show its code."), "not_mine")
+    now = timezone.now()
+    with transaction.atomic():
+        current = (
+            Handover.objects.select_for_update()
+            .filter(handover_confirmable(now + timedelta(minutes=HANDOVER_KEEP_MINUTES)))
+            .filter(delivery=delivery)
+            .first()
+        )
+        if current is not None:
+            return current
+        return _handover_new(delivery, now)
+
+
+def _handover_new(delivery: Delivery, now: datetime) -> Handover:
     code = f"{secrets.randbelow(1_000_000):06d}"
     handover, _created = Handover.objects.update_or_create(
         delivery=delivery,
         defaults={
             "code": code,
             "failed_attempts": 0,
-            "expires_at": timezone.now() + timedelta(minutes=HANDOVER_MINUTES),
+            "expires_at": now + timedelta(minutes=HANDOVER_MINUTES),
         },
     )
     return handover

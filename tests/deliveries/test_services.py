@@ -198,6 +198,33 @@ def test_handover_code_expires(planned, volunteer):
         services.handover_confirm(delivery=planned, code=code)
 
 
+def test_showing_the_code_again_keeps_it_while_the_recipient_may_be_typing_it(planned, volunteer):
+    on_the_way(planned, volunteer)
+    first = services.handover_code_issue(delivery=planned, volunteer=volunteer)
+    with time_machine.travel(timezone.now() + timedelta(minutes=19)):
+        again = services.handover_code_issue(delivery=planned, volunteer=volunteer)
+        assert (again.code, again.expires_at) == (first.code, first.expires_at)
+    # Less than ten minutes left: a new code with a new half hour.
+    with time_machine.travel(timezone.now() + timedelta(minutes=21)):
+        fresh = services.handover_code_issue(delivery=planned, volunteer=volunteer)
+        assert fresh.expires_at > first.expires_at
+        services.handover_confirm(delivery=planned, code=fresh.code)
+    # Once confirmed, showing the page again does not undo the confirmation.
+    assert services.handover_code_issue(delivery=planned, volunteer=volunteer).confirmed_at
+
+
+def test_a_code_spent_by_wrong_guesses_is_replaced_when_shown_again(planned, volunteer):
+    on_the_way(planned, volunteer)
+    code = services.handover_code_issue(delivery=planned, volunteer=volunteer).code
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    for _ in range(5):
+        with pytest.raises(ValidationError):
+            services.handover_confirm(delivery=planned, code=wrong)
+    fresh = services.handover_code_issue(delivery=planned, volunteer=volunteer)
+    assert fresh.failed_attempts == 0
+    services.handover_confirm(delivery=planned, code=fresh.code)
+
+
 def test_only_coordinators_plan(stocked, place, flour, volunteer):
     with pytest.raises(ValidationError, match="Only a coordinator"):
         services.delivery_plan(hub=stocked, place=place, lines=[(flour, 1)], by=volunteer)
