@@ -3,8 +3,9 @@
 pdfium has no time bound (a one-page PDF of a few thousand page-sized fills takes minutes), no
 memory bound we can set from Python, is not thread-safe, and a malformed PDF may crash it. So
 `aidhub.uploads` runs this file as a child process with CPU-time, address-space and file-size
-limits it sets on itself before it reads a byte of the PDF, and kills it at a wall-clock
-deadline. The child imports nothing of AidHub or Django and gets an empty environment, so a
+limits it sets on itself before it reads a byte of the PDF (and may start no process), and
+kills its whole process group at a wall-clock deadline or once it writes more than an answer
+can be. The child imports nothing of AidHub or Django and gets an empty environment, so a
 renderer that a hostile PDF took over holds no secrets.
 
 Arguments: CPU_SECONDS MEMORY_BYTES MAX_PAGES LONGEST_SIDE MAX_SCALE. Output on stdout is JSON
@@ -24,6 +25,8 @@ def _limit(cpu_seconds: int, memory_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))  # writes no file
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # and leaves no core dump when it crashes
+    # Starts no process (for an account other than root, which the limit does not bind).
+    resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
 
 
 def _write(out, record: dict, pixels: bytes = b"") -> None:

@@ -17,9 +17,12 @@ import contextlib
 import io
 import json
 import logging
+import os
+import selectors
 import signal
 import subprocess
 import sys
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -236,8 +239,24 @@ def _render_pages(data: bytes) -> list[Image.Image]:
     return pages
 
 
+# The most a correct answer can be: every page at its largest, in RGB, and the JSON lines. A
+# renderer writing more is refused at once instead of filling the worker's memory.
+MAX_RENDER_OUTPUT = MAX_PDF_PAGES * LONGEST_SIDE**2 * 3 + 4096
+MAX_RENDER_ERRORS = 64 * 1024  # of stderr, the end is kept for the log
+_CHUNK = 64 * 1024
+
+
+class _RendererOverran(Exception):
+    """The renderer passed its deadline or wrote more than an answer can be."""
+
+
 def _run_renderer(data: bytes) -> bytes:
-    """The child's stdout, once it exited cleanly within the limits; else the refusal."""
+    """The child's stdout, once it exited cleanly within the limits; else the refusal.
+
+    The child leads a process group of its own, and whatever happens the whole group is
+    killed before the child is reaped: a grandchild it forked (it may not: RLIMIT_NPROC) and
+    left holding the pipes is gone too, and nothing waits past the deadline."""
+    deadline = time.monotonic() + settings.PDF_RENDER_SECONDS
     process = subprocess.Popen(  # noqa: S603 (our own interpreter and script; no shell)
         [
             *PDF_RENDERER,
@@ -252,14 +271,24 @@ def _run_renderer(data: bytes) -> bytes:
         stderr=subprocess.PIPE,
         env={},  # a renderer a PDF took over finds no secrets in its environment
         close_fds=True,
+        start_new_session=True,
     )
     try:
-        output, errors = process.communicate(data, timeout=settings.PDF_RENDER_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
-        logger.warning("A PDF took more than %s s to render; refused", settings.PDF_RENDER_SECONDS)
-        raise _too_complex() from None
+        try:
+            output, errors = _exchange(process, data, deadline)
+            if not _exited_by(process.pid, deadline):
+                raise _RendererOverran(f"took more than {settings.PDF_RENDER_SECONDS} s")
+        except _RendererOverran as exc:
+            logger.warning("The PDF renderer %s; refused", exc)
+            raise _too_complex() from None
+    finally:
+        # The child is not reaped yet, so its group id cannot have been given to anyone else.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+        for pipe in (process.stdin, process.stdout, process.stderr):
+            with contextlib.suppress(OSError):
+                pipe.close()
+        process.wait(timeout=5)  # it is dead or a zombie: this only reaps it
     if process.returncode != 0:
         code = process.returncode
         reason = f"exit status {code}"
@@ -269,10 +298,65 @@ def _run_renderer(data: bytes) -> bytes:
         logger.warning(
             "The PDF renderer ended with %s; refused: %s",
             reason,
-            errors[-2000:].decode(errors="replace"),
+            bytes(errors[-2000:]).decode(errors="replace"),
         )
         raise _too_complex()
-    return output
+    return bytes(output)
+
+
+def _exchange(
+    process: subprocess.Popen, data: bytes, deadline: float
+) -> tuple[bytearray, bytearray]:
+    """Write `data` to the child and read its stdout and stderr until both close, within the
+    deadline and MAX_RENDER_OUTPUT (stderr keeps only its last MAX_RENDER_ERRORS bytes)."""
+    output, errors = bytearray(), bytearray()
+    pending = memoryview(data)
+    with selectors.DefaultSelector() as selector:
+        if pending:
+            os.set_blocking(process.stdin.fileno(), False)
+            selector.register(process.stdin, selectors.EVENT_WRITE)
+        else:
+            process.stdin.close()
+        selector.register(process.stdout, selectors.EVENT_READ)
+        selector.register(process.stderr, selectors.EVENT_READ)
+        while selector.get_map():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise _RendererOverran(f"took more than {settings.PDF_RENDER_SECONDS} s")
+            for key, _events in selector.select(remaining):
+                pipe = key.fileobj
+                if pipe is process.stdin:
+                    try:
+                        pending = pending[os.write(key.fd, pending[:_CHUNK]) :]
+                    except BlockingIOError:
+                        continue
+                    except BrokenPipeError:
+                        pending = pending[:0]  # it stopped reading: its answer tells why
+                    if not pending:
+                        selector.unregister(pipe)
+                        pipe.close()
+                    continue
+                chunk = os.read(key.fd, _CHUNK)
+                if not chunk:
+                    selector.unregister(pipe)
+                    continue
+                if pipe is process.stdout:
+                    output += chunk
+                    if len(output) > MAX_RENDER_OUTPUT:
+                        raise _RendererOverran(f"wrote more than {MAX_RENDER_OUTPUT} bytes")
+                else:
+                    errors += chunk
+                    del errors[:-MAX_RENDER_ERRORS]
+    return output, errors
+
+
+def _exited_by(pid: int, deadline: float) -> bool:
+    """Whether the child exited before the deadline; it is left unreaped (WNOWAIT)."""
+    while os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.005)
+    return True
 
 
 def _too_complex() -> ValidationError:

@@ -4,6 +4,7 @@ import io
 import logging
 import sys
 import time
+from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
@@ -123,3 +124,77 @@ def test_the_renderer_gets_no_secrets_from_the_environment(monkeypatch, caplog):
     with caplog.at_level(logging.WARNING, logger="aidhub.uploads"):
         refusal(pdf_bytes(page_objects()))
     assert "incomplete" in caplog.text and "exit status 7" not in caplog.text
+
+
+def _gone(pid: int) -> bool:
+    """The process no longer runs (gone, or a zombie nobody reaped: killed either way)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
+def test_a_grandchild_holding_the_pipes_is_killed_at_the_deadline(
+    monkeypatch, settings, tmp_path, caplog
+):
+    settings.PDF_RENDER_SECONDS = 1
+    pid_file = tmp_path / "grandchild"
+    script = (
+        "import os, sys, time; sys.stdin.buffer.read()\n"
+        "if os.fork() == 0:\n"
+        f"    open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(60)\n"
+        "os._exit(0)\n"
+    )
+    monkeypatch.setattr(uploads, "PDF_RENDERER", [sys.executable, "-I", "-c", script])
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="aidhub.uploads"):
+        error = refusal(pdf_bytes(page_objects()))
+    assert time.monotonic() - started < 1 + 5
+    assert error.code == "pdf_too_complex" and "took more than 1 s" in caplog.text
+    grandchild = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while not _gone(grandchild) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _gone(grandchild)
+
+
+@pytest.mark.parametrize("stream_name", ["stdout", "stderr"])
+def test_a_renderer_flooding_its_output_does_not_fill_the_workers_memory(
+    monkeypatch, settings, caplog, stream_name
+):
+    import tracemalloc
+
+    settings.PDF_RENDER_SECONDS = 5
+    monkeypatch.setattr(uploads, "MAX_RENDER_OUTPUT", 4 * 2**20, raising=False)
+    script = (
+        "import sys, time; sys.stdin.buffer.read(); chunk = b'x' * 2**20\n"
+        f"for _ in range(40): sys.{stream_name}.buffer.write(chunk); sys.{stream_name}.flush()\n"
+        "sys.exit(3)\n"
+    )
+    monkeypatch.setattr(uploads, "PDF_RENDERER", [sys.executable, "-I", "-c", script])
+    tracemalloc.start()
+    try:
+        with caplog.at_level(logging.WARNING, logger="aidhub.uploads"):
+            error = refusal(pdf_bytes(page_objects()))
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert error.code == "pdf_too_complex"
+    assert peak < 12 * 2**20  # 40 MiB were written
+    expected = "wrote more than" if stream_name == "stdout" else "exit status 3"
+    assert expected in caplog.text
+
+
+def test_the_renderer_may_start_no_process():
+    import resource
+    import subprocess
+
+    folder = str(Path(uploads.PDF_RENDERER[-1]).parent)
+    probe = (
+        f"import resource, sys; sys.path.insert(0, {folder!r}); import pdfrender\n"
+        "pdfrender._limit(10, 512 * 2**20); print(resource.getrlimit(resource.RLIMIT_NPROC))"
+    )
+    result = subprocess.run([sys.executable, "-I", "-c", probe], capture_output=True, check=True)
+    assert result.stdout.strip() == b"(0, 0)"
+    assert resource.getrlimit(resource.RLIMIT_NPROC) != (0, 0)  # only the child's
