@@ -209,6 +209,110 @@ PLACES = [
     ("osh-hospital", "Osh regional hospital", "hospital", "osh", "Osh", None),
 ]
 
+# Translations of the hubs' and places' public texts: (ru, ky, kk, uz, tg), as a reader of
+# each language writes them (Бішкек in Kazakh, Latin script in Uzbek). English is above.
+TRANSLATED_LANGUAGES = ("ru", "ky", "kk", "uz", "tg")
+HUB_TRANSLATIONS = {
+    "sports-palace": {
+        "name": ("Дворец спорта", "Спорт сарайы", "Спорт сарайы", "Sport saroyi", "Қасри варзиш"),
+        "address": (
+            "ул. Тоголок Молдо, 40, Бишкек",
+            "Тоголок Молдо көчөсү, 40, Бишкек",
+            "Тоголок Молдо көшесі, 40, Бішкек",
+            "Togʻoloq Moldo koʻchasi, 40, Bishkek",
+            "кӯчаи Тоголок Молдо, 40, Бишкек",
+        ),
+        "opening_hours": (
+            "Ежедневно, 08:00–22:00",
+            "Күн сайын, 08:00–22:00",
+            "Күн сайын, 08:00–22:00",
+            "Har kuni, 08:00–22:00",
+            "Ҳар рӯз, 08:00–22:00",
+        ),
+    },
+    "ala-too-tent": {
+        "name": (
+            "Палатка на площади Ала-Тоо",
+            "Ала-Тоо аянтындагы чатыр",
+            "Ала-Тоо алаңындағы шатыр",
+            "Ala-Too maydonidagi chodir",
+            "Хаймаи майдони Ала-Тоо",
+        ),
+        "address": (
+            "площадь Ала-Тоо, Бишкек",
+            "Ала-Тоо аянты, Бишкек",
+            "Ала-Тоо алаңы, Бішкек",
+            "Ala-Too maydoni, Bishkek",
+            "майдони Ала-Тоо, Бишкек",
+        ),
+    },
+    "asanbay-centre": {
+        "name": (
+            "Общественный центр «Асанбай»",
+            "«Асанбай» коомдук борбору",
+            "«Асанбай» қоғамдық орталығы",
+            "«Asanbay» jamoat markazi",
+            "Маркази ҷамъиятии «Асанбай»",
+        ),
+        "address": (
+            "Асанбай, 12, Бишкек",
+            "Асанбай, 12, Бишкек",
+            "Асанбай, 12, Бішкек",
+            "Asanbay, 12, Bishkek",
+            "Асанбай, 12, Бишкек",
+        ),
+    },
+    "dordoi-point": {
+        "name": (
+            "Волонтёрский пункт «Дордой»",
+            "«Дордой» ыктыярчылар пункту",
+            "«Дордой» еріктілер пункті",
+            "«Dordoy» koʻngillilar punkti",
+            "Нуқтаи ихтиёриёни «Дордой»",
+        ),
+        "address": (
+            "рынок «Дордой», ворота 3, Бишкек",
+            "«Дордой» базары, 3-дарбаза, Бишкек",
+            "«Дордой» базары, 3-қақпа, Бішкек",
+            "«Dordoy» bozori, 3-darvoza, Bishkek",
+            "бозори «Дордой», дарвозаи 3, Бишкек",
+        ),
+    },
+}
+PLACE_NAMES = {
+    "isfana": ("Исфана", "Исфана", "Исфана", "Isfana", "Исфана"),
+    "ak-sai": ("Ак-Сай", "Ак-Сай", "Ақ-Сай", "Oq-Say", "Ақ-Сай"),
+    "kara-bak": ("Кара-Бак", "Кара-Бак", "Қара-Бақ", "Qora-Bak", "Қара-Бак"),
+    "samarkandyk": ("Самаркандык", "Самаркандык", "Самарқандық", "Samarqandiq", "Самарқандик"),
+    "dostuk": ("Достук", "Достук", "Достық", "Doʻstuk", "Достук"),
+    "kulundu": ("Кулунду", "Кулунду", "Құлынды", "Qulundu", "Кулунду"),
+    "batken-school-3": (
+        "Баткен, школа № 3 (пункт эвакуации)",
+        "Баткен, № 3 мектеп (эвакуация борбору)",
+        "Баткен, № 3 мектеп (эвакуация орталығы)",
+        "Botken, 3-maktab (evakuatsiya markazi)",
+        "Баткен, мактаби № 3 (маркази эвакуатсия)",
+    ),
+    "kadamjay": ("Кадамжай", "Кадамжай", "Қадамжай", "Qadamjoy", "Қадамҷой"),
+    "nookat": ("Ноокат", "Ноокат", "Ноокат", "Noʻkat", "Ноокат"),
+    "osh-hospital": (
+        "Ошская областная больница",
+        "Ош облустук ооруканасы",
+        "Ош облыстық ауруханасы",
+        "Oʻsh viloyat kasalxonasi",
+        "Беморхонаи вилоятии Ош",
+    ),
+}
+
+
+def translations(field: str, texts: tuple[str, ...]) -> dict[str, str]:
+    """{"name_ru": …, "name_ky": …} for a model's defaults."""
+    return {
+        f"{field}_{language}": text
+        for language, text in zip(TRANSLATED_LANGUAGES, texts, strict=True)
+    }
+
+
 FUNDRAISER = {"id": "almaty-for-batken-2022", "title": "Almaty for Batken: aid for evacuees"}
 
 
@@ -302,6 +406,11 @@ def seed_catalogue() -> None:
                 "opening_hours": hours,
                 "public_contact": contact,
                 "accepts": accepts,
+            }
+            | {
+                key: text
+                for field, texts in HUB_TRANSLATIONS.get(slug, {}).items()
+                for key, text in translations(field, texts).items()
             },
         )
     for slug, name, kind, region, district, displaced in PLACES:
@@ -313,7 +422,8 @@ def seed_catalogue() -> None:
                 "region": Region.objects.get(slug=region),
                 "district": district,
                 "population_displaced": displaced,
-            },
+            }
+            | translations("name", PLACE_NAMES[slug]),
         )
     palace = Hub.objects.get(slug="sports-palace")
     Membership.objects.get_or_create(

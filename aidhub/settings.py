@@ -56,6 +56,7 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 ADMIN_URL = env.str("ADMIN_URL", default="admin/").strip("/") + "/"
 
 INSTALLED_APPS = [
+    "modeltranslation",  # before the admin, so its admin mixins register first
     "aidhub.adminsite.AdminConfig",  # django.contrib.admin with bounded date filters
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -233,6 +234,13 @@ LANGUAGES = [
     ("tg", _("Tajik")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Translated model data (hubs/translation.py): English is the canonical name the ledger signs
+# and the exports keep; an empty translation falls back to it.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
+MODELTRANSLATION_PREPOPULATE_LANGUAGE = "en"
+# Item(name="Flour") fills name_en whatever language is active.
+MODELTRANSLATION_AUTO_POPULATE = "default"
 # Date and number formats Django lacks or gets wrong for our readers (Kazakh, English).
 FORMAT_MODULE_PATH = ["aidhub.formats"]
 USE_I18N = True

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from modeltranslation.admin import TranslationAdmin
 
 from . import services
 from .forms import MembershipInviteForm
@@ -93,8 +94,13 @@ class RegionAdmin(CatalogueAdmin):
     search_fields = ["name"]
 
 
+# Translated names (hubs/translation.py): one plain field per language, English required; an
+# empty translation shows the English name.
+NAME_FIELDS = ["name_en", "name_ru", "name_ky", "name_kk", "name_uz", "name_tg"]
+
+
 @admin.register(Place)
-class PlaceAdmin(CatalogueAdmin):
+class PlaceAdmin(TranslationAdmin, CatalogueAdmin):
     list_display = [
         "name",
         "kind",
@@ -104,7 +110,7 @@ class PlaceAdmin(CatalogueAdmin):
         "last_delivery_at",
     ]
     list_filter = ["region", "kind"]
-    search_fields = ["name", "district", "slug"]
+    search_fields = [*NAME_FIELDS, "district", "slug"]
     list_select_related = ["region"]
     list_per_page = 100
 
@@ -117,10 +123,10 @@ class PlaceAdmin(CatalogueAdmin):
 
 
 @admin.register(Item)
-class ItemAdmin(CatalogueAdmin):
-    list_display = ["name", "name_ru", "category", "unit", "slug"]
+class ItemAdmin(TranslationAdmin, CatalogueAdmin):
+    list_display = ["name_en", "name_ru", "name_ky", "category", "unit", "slug"]
     list_filter = ["category", "unit"]
-    search_fields = ["name", "name_ru", "name_ky", "name_kk", "slug"]
+    search_fields = [*NAME_FIELDS, "slug"]
 
 
 class StockLevelInline(admin.TabularInline):
@@ -188,12 +194,12 @@ class HubForm(forms.ModelForm):
 
 
 @admin.register(Hub)
-class HubAdmin(HubScopedAdmin):
+class HubAdmin(TranslationAdmin, HubScopedAdmin):
     hub_path = "pk"
     form = HubForm
     list_display = ["name", "kind", "region", "opening_hours", "is_active", "manage_link"]
     list_filter = ["kind", "is_active", "region"]
-    search_fields = ["name", "address"]
+    search_fields = [*NAME_FIELDS, "address_en", "address_ru"]
     filter_horizontal = ["surplus_items"]
     inlines = [StockLevelInline, StockMovementInline]
     prepopulated_fields = {"slug": ["name"]}

@@ -10,8 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 MAX_QUANTITY = Decimal("1000000")  # more than this in one line is a typo, not a delivery
 QUANTITY = {"max_digits": 12, "decimal_places": 3}
@@ -37,6 +37,16 @@ class Unit(models.TextChoices):
     PACK = "pack", pgettext_lazy("unit", "packs")
 
 
+class CanonicalName:
+    """Names are translated (hubs/translation.py, django-modeltranslation): `name` reads in the
+    active language, falling back to English. The English name is the canonical one: the
+    ledger signs it, exports and imports use it, whatever language the writer reads."""
+
+    @property
+    def canonical_name(self) -> str:
+        return self.name_en or ""
+
+
 class Region(models.Model):
     """An oblast (or a city of national significance) that places belong to."""
 
@@ -53,7 +63,7 @@ class Region(models.Model):
         return self.name
 
 
-class Place(models.Model):
+class Place(CanonicalName, models.Model):
     class Kind(models.TextChoices):
         VILLAGE = "village", _("Village")
         TOWN = "town", _("Town")
@@ -94,20 +104,16 @@ class Place(models.Model):
 
     def ledger_ref(self) -> dict:
         """How the public ledger names this place."""
-        ref = {"id": self.slug, "name": self.name, "region": self.region.name}
+        ref = {"id": self.slug, "name": self.canonical_name, "region": self.region.name}
         return ref | ({"district": self.district} if self.district else {})
 
 
-class Item(models.Model):
-    """A kind of goods in the catalogue. The name has a translation per UI language."""
+class Item(CanonicalName, models.Model):
+    """A kind of goods in the catalogue. The name has a translation per UI language
+    (name_en, name_ru, … added by hubs/translation.py)."""
 
     slug = models.SlugField(_("public id"), unique=True)
-    name = models.CharField(_("name (English)"), max_length=100)
-    name_ru = models.CharField(_("name (Russian)"), max_length=100, blank=True)
-    name_ky = models.CharField(_("name (Kyrgyz)"), max_length=100, blank=True)
-    name_kk = models.CharField(_("name (Kazakh)"), max_length=100, blank=True)
-    name_uz = models.CharField(_("name (Uzbek)"), max_length=100, blank=True)
-    name_tg = models.CharField(_("name (Tajik)"), max_length=100, blank=True)
+    name = models.CharField(_("name"), max_length=100)
     category = models.CharField(_("category"), max_length=10, choices=Category.choices)
     unit = models.CharField(_("unit"), max_length=10, choices=Unit.choices)
 
@@ -117,17 +123,17 @@ class Item(models.Model):
         verbose_name_plural = _("items")
 
     def __str__(self) -> str:
-        return self.local_name
+        return self.name
 
     @property
     def local_name(self) -> str:
-        language = (get_language() or "en")[:2]
-        return getattr(self, f"name_{language}", "") or self.name
+        """The name in the active language (an alias of `name`, kept for older templates)."""
+        return self.name
 
     def ledger_line(self, quantity: Decimal) -> dict:
         return {
             "item": self.slug,
-            "name": self.name,
+            "name": self.canonical_name,
             "quantity": format_quantity(quantity),
             "unit": self.unit,
             "category": self.category,
@@ -139,7 +145,7 @@ def format_quantity(quantity: Decimal) -> str:
     return f"{quantity.normalize():f}"
 
 
-class Hub(models.Model):
+class Hub(CanonicalName, models.Model):
     class Kind(models.TextChoices):
         CENTRAL = "central", _("Central hub")
         COLLECTION_POINT = "collection_point", _("Collection point")
@@ -183,7 +189,7 @@ class Hub(models.Model):
         return reverse("hubs:hub", args=[self.slug])
 
     def ledger_ref(self) -> dict:
-        return {"id": self.slug, "name": self.name}
+        return {"id": self.slug, "name": self.canonical_name}
 
     def accepted_labels(self) -> list[str]:
         labels = dict(Category.choices)

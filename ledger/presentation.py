@@ -1,7 +1,11 @@
 """How an entry reads to a person: labels and one-line summaries, translated."""
 
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
+
+from django.conf import settings
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 KIND_LABELS = {
     "donation": _("Donation"),
@@ -23,7 +27,6 @@ PAYMENT_KIND_LABELS = {
     "other": _("other"),
 }
 
-
 CHANNEL_LABELS = {
     "bank_transfer": _("bank transfer"),
     "card": _("card"),
@@ -41,10 +44,62 @@ UNIT_LABELS = {
 }
 
 
+# Names in the reader's language ---------------------------------------------------------------
+# A payload names items, hubs and places in English, as signed (exports keep that). The app
+# that owns them registers a source of translations, since the ledger imports no domain app:
+# source(language) -> {public id: name} for the rows translated into that language. Within a
+# request each source is asked once per language, however many entries the page shows.
+NameSource = Callable[[str], Mapping[str, str]]
+NAME_SOURCES: dict[str, NameSource] = {}  # "item" (a line's "item"), "hub", "place" ("id")
+_request_names: ContextVar[dict | None] = ContextVar("ledger_request_names", default=None)
+
+
+def names_register(subject: str, source: NameSource) -> None:
+    NAME_SOURCES[subject] = source
+
+
+def names_request_started(**kwargs) -> None:
+    _request_names.set({})
+
+
+def names_request_finished(**kwargs) -> None:
+    _request_names.set(None)
+
+
+def local_name(subject: str, public_id: str, canonical: str) -> str:
+    """What the reader calls `public_id`: its translation into the active language, or the
+    canonical name the payload holds."""
+    language = (get_language() or settings.LANGUAGE_CODE).split("-")[0]
+    source = NAME_SOURCES.get(subject)
+    if source is None or language == settings.LANGUAGE_CODE.split("-")[0]:
+        return canonical
+    cache = _request_names.get()
+    if cache is None:  # outside a request: nothing tells when to forget, so do not keep it
+        names = source(language)
+    elif (subject, language) in cache:
+        names = cache[subject, language]
+    else:
+        names = cache[subject, language] = source(language)
+    return names.get(public_id) or canonical
+
+
+def _ref_name(subject: str, ref: dict) -> str:
+    return local_name(subject, ref.get("id", ""), ref["name"])
+
+
+def _line_text(line: dict, name: str) -> str:
+    return f"{name} {line['quantity']} {UNIT_LABELS.get(line['unit'], line['unit'])}"
+
+
 def items_text(items: list[dict]) -> str:
+    """The lines with their canonical names, as signed (exports)."""
+    return ", ".join(_line_text(line, line["name"]) for line in items)
+
+
+def local_items_text(items: list[dict]) -> str:
+    """The lines with their names in the reader's language (pages)."""
     return ", ".join(
-        f"{line['name']} {line['quantity']} {UNIT_LABELS.get(line['unit'], line['unit'])}"
-        for line in items
+        _line_text(line, local_name("item", line.get("item", ""), line["name"])) for line in items
     )
 
 
@@ -68,34 +123,34 @@ def summary(kind: str, p: dict) -> str:
             "vendor": p["vendor"],
             "fundraiser": p["fundraiser"]["title"],
         }
-        return f"{text}: {items_text(p['items'])}" if p.get("items") else text
+        return f"{text}: {local_items_text(p['items'])}" if p.get("items") else text
     if kind == "intake":
         return _("At %(hub)s: %(items)s") % {
-            "hub": p["hub"]["name"],
-            "items": items_text(p["items"]),
+            "hub": _ref_name("hub", p["hub"]),
+            "items": local_items_text(p["items"]),
         }
     if kind == "dispatch":
         return _("From %(hub)s to %(place)s: %(items)s") % {
-            "hub": p["hub"]["name"],
-            "place": p["place"]["name"],
-            "items": items_text(p["items"]),
+            "hub": _ref_name("hub", p["hub"]),
+            "place": _ref_name("place", p["place"]),
+            "items": local_items_text(p["items"]),
         }
     if kind == "delivery":
         return _("Delivered to %(place)s for %(people)s people: %(items)s") % {
-            "place": p["place"]["name"],
+            "place": _ref_name("place", p["place"]),
             "people": p["people"],
-            "items": items_text(p["items"]),
+            "items": local_items_text(p["items"]),
         }
     if kind == "transfer":
         return _("From %(from)s to %(to)s: %(items)s") % {
-            "from": p["from_hub"]["name"],
-            "to": p["to_hub"]["name"],
-            "items": items_text(p["items"]),
+            "from": _ref_name("hub", p["from_hub"]),
+            "to": _ref_name("hub", p["to_hub"]),
+            "items": local_items_text(p["items"]),
         }
     if kind == "adjustment":
         return _("At %(hub)s: %(items)s (%(reason)s)") % {
-            "hub": p["hub"]["name"],
-            "items": items_text(p["items"]),
+            "hub": _ref_name("hub", p["hub"]),
+            "items": local_items_text(p["items"]),
             "reason": p["reason"],
         }
     if kind == "correction":
