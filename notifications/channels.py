@@ -10,9 +10,11 @@ import http.client
 import io
 import ipaddress
 import json
+import os
 import socket
 import ssl
 import time
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
 
 from django.conf import settings
@@ -180,6 +182,29 @@ def resolve(host: str, port: int, *, allow_private: bool) -> list[str]:
     return list(dict.fromkeys(str(address) for address in addresses))
 
 
+_RESOLVERS: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _resolver() -> ThreadPoolExecutor:
+    """Threads for name lookups, made anew in each process (a Celery worker forks)."""
+    global _RESOLVERS
+    if _RESOLVERS is None or _RESOLVERS[0] != os.getpid():
+        _RESOLVERS = (os.getpid(), ThreadPoolExecutor(8, thread_name_prefix="resolve"))
+    return _RESOLVERS[1]
+
+
+def resolve_within(host: str, port: int, deadline: _Deadline, *, allow_private: bool) -> list[str]:
+    """`resolve`, given at most the time the deadline has left: getaddrinfo has no timeout of
+    its own (a slow resolver takes as long as it likes), so it runs in a thread that is left to
+    finish alone once the time is up."""
+    try:
+        future = _resolver().submit(resolve, host, port, allow_private=allow_private)
+        return future.result(timeout=deadline.left())
+    except TimeoutError as exc:  # concurrent.futures raises the builtin one since 3.11
+        future.cancel()  # if still queued behind lookups that hang
+        raise Transient(f"TimeoutError: cannot resolve {host} in the time allowed") from exc
+
+
 def _post_json(
     url: str, body: bytes, headers: dict[str, str], timeout: float, *, allow_private: bool
 ) -> int:
@@ -197,7 +222,7 @@ def _post_json(
         port = parsed.port or (443 if https else 80)
     except ValueError as exc:
         raise Permanent(f"bad port in {parsed.netloc}") from exc
-    ips = resolve(parsed.hostname, port, allow_private=allow_private)
+    ips = resolve_within(parsed.hostname, port, deadline, allow_private=allow_private)
     connection_class = _PinnedHTTPSConnection if https else _PinnedHTTPConnection
     path = parsed.path or "/"
     if parsed.query:
@@ -287,10 +312,13 @@ def check_webhook_url(url: str) -> None:
 def webhook_host(url: str) -> str:
     """The host a URL calls, in one spelling whatever way it is written: `Example.COM`,
     `example.com.` and `bücher.example` / `xn--bcher-kva.example` each name one host (the port
-    is not part of it). The IDNA codec is Python's, the one the connection itself uses."""
+    is not part of it). The IDNA codec is Python's, the one the connection itself uses. An IP
+    literal counts as the IPv4 address it wraps, if any. Subdomains are hosts of their own
+    (`a.example.com`, `b.example.com`), even where one wildcard name serves them all."""
     host = urlparse(url).hostname or ""
     try:
-        return str(ipaddress.ip_address(host))
+        # `[::ffff:93.184.216.34]`, its NAT64 or 6to4 forms and `93.184.216.34` reach one host.
+        return str(_embedded_ipv4(ipaddress.ip_address(host)))
     except ValueError:
         pass
     # A host the codec refuses cannot be resolved either: it fails, under the spelling it has.

@@ -174,3 +174,36 @@ def test_every_spelling_of_a_host_shares_its_slots(settings, first, again):
     assert services._webhook_slot(first) is not None
     assert services._webhook_slot(again) is None
     assert services._webhook_slot("https://example.org/hook") is not None  # another host
+
+
+def test_a_slow_name_lookup_is_given_up_at_the_deadline(settings, monkeypatch):
+    settings.WEBHOOK_TIMEOUT = 1
+    real = socket.getaddrinfo
+
+    def slow(host, *args, **kwargs):
+        if host == "slow-dns.example":
+            time.sleep(4)
+            return real("93.184.216.34", *args, **kwargs)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow)
+    started = time.monotonic()
+    with pytest.raises(channels.Transient, match="TimeoutError"):
+        channels.send_webhook("http://slow-dns.example/hook", "secret", "checkpoint", "1-e", {})
+    assert time.monotonic() - started < 2.5
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "http://[::ffff:93.184.216.34]/hook",
+        "http://[::ffff:5db8:d822]:8080/hook",
+        "http://[64:ff9b::93.184.216.34]/hook",
+        "http://[2002:5db8:d822::1]/hook",
+    ],
+)
+def test_an_ipv6_spelling_of_an_ipv4_address_shares_its_slots(settings, spelling):
+    settings.WEBHOOK_PER_HOST = 1
+    assert services._webhook_slot("http://93.184.216.34/hook") is not None
+    assert services._webhook_slot(spelling) is None
+    assert channels.webhook_host(spelling) == "93.184.216.34"
