@@ -25,6 +25,16 @@ class PublicSubscribeForm(forms.Form):
         help_text=_("Leave empty for Telegram: you will get a code to send to our bot."),
     )
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # A webhook follows the whole ledger (mirrors, witnesses); a donor following one
+        # fundraiser is offered e-mail and Telegram only, also when the form comes back.
+        if self.data.get("scope") != Scope.LEDGER:
+            self.fields["channel"].choices = [
+                (value, label) for value, label in Channel.choices if value != Channel.WEBHOOK
+            ]
+            self.fields["address"].label = _("E-mail address")
+
     def clean(self):
         data = super().clean()
         if data.get("channel") in (Channel.EMAIL, Channel.WEBHOOK) and not data.get("address"):

@@ -18,7 +18,7 @@ from aidhub import idempotency
 
 from . import services
 from .forms import MySubscribeForm, PublicSubscribeForm
-from .models import Channel, Subscription
+from .models import Channel, Scope, Subscription
 
 
 # A public subscription uses nothing of the visitor's session: anyone could post it directly, and
@@ -37,7 +37,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     except ValidationError as exc:  # a signed-in visitor's token that is not one
         form.add_error(None, exc)
     if not form.is_valid():
-        return render(request, "notifications/subscribed.html", {"form": form}, status=400)
+        return _form_again(request, form)
     data = form.cleaned_data
     created: list[Subscription] = []
 
@@ -60,7 +60,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
         return idempotency.conflict_page(request)
     except ValidationError as exc:
         form.add_error("address", exc)
-        return render(request, "notifications/subscribed.html", {"form": form}, status=400)
+        return _form_again(request, form)
     subscription = created[0] if created else Subscription.objects.filter(pk=result).first()
     if subscription is None:  # a repeat of a subscription stopped since
         return render(request, "notifications/unsubscribed.html")
@@ -77,6 +77,19 @@ def subscribe(request: HttpRequest) -> HttpResponse:
             "bot": settings.TELEGRAM_BOT_NAME,
         },
     )
+
+
+def _form_again(request: HttpRequest, form: PublicSubscribeForm) -> HttpResponse:
+    """The form with its errors, saying what it follows and linking back to it."""
+    scope, ref = form.data.get("scope", ""), form.data.get("ref", "")
+    subject = back = ""
+    if scope == Scope.FUNDRAISER and ref:
+        subject = services.subject_names([Subscription(scope=scope, ref=ref)]).get((scope, ref))
+        back = reverse("donations:fundraiser", args=[ref]) if subject != ref else ""
+    elif scope == Scope.LEDGER:
+        back = reverse("ledger:verify")
+    context = {"form": form, "subject": subject if back else "", "back": back}
+    return render(request, "notifications/subscribed.html", context, status=400)
 
 
 @require_http_methods(["GET", "POST"])
