@@ -106,6 +106,20 @@ def _match(fundraiser, day, amount, currency, reference, taken) -> Donation | No
     return candidates.first()
 
 
+def _recorded_since_preview(fundraiser: Fundraiser, rows: list[dict]) -> bool:
+    """Whether a row the preview called new now matches a donation, as the preview would
+    match it: same bank reference first, else same amount about that day."""
+    taken = {row["donation_id"] for row in rows if row["status"] == "matched"}
+    for row in rows:
+        if row["status"] != "new":
+            continue
+        day = date.fromisoformat(row["day"])
+        amount = Decimal(row["amount"])
+        if _match(fundraiser, day, amount, row["currency"], row["reference"], taken):
+            return True
+    return False
+
+
 def as_session(rows: list[Row]) -> list[dict]:
     return [asdict(row) for row in rows]
 
@@ -130,6 +144,17 @@ def statement_import(fundraiser: Fundraiser, rows: list[dict], *, previewed_sha2
         )
     if any(row["status"] == "error" for row in rows):
         raise ValidationError(_("Fix the rows with errors first."))
+    # One import per fundraiser at a time (two tabs confirming the same statement at once):
+    # the second waits here, then finds the first's donations and records nothing.
+    Fundraiser.objects.select_for_update().filter(pk=fundraiser.pk).first()
+    if _recorded_since_preview(fundraiser, rows):
+        raise ValidationError(
+            _(
+                "Nothing was recorded: some of these rows were recorded meanwhile (in another "
+                "tab, or by hand). Check the statement again and confirm what you see."
+            ),
+            code="recorded_meanwhile",
+        )
     created = 0
     for row in rows:
         if row["status"] != "new":
