@@ -21,15 +21,16 @@ def test_the_service_worker_is_served_from_the_root_with_the_app_shell_filled_in
     body = response.text
     assert not re.search(r"__[A-Z]+__", body)  # every placeholder filled in
     assert 'importScripts("/static/js/report-queue.js")' in body
-    assert '"/static/vendor/bootstrap/bootstrap.min.css"' in body
+    assert '"/static/js/offline-report.js"' in body
+    assert ".css" not in body  # pages carry their CSS inline: the phone keeps no stylesheet
     assert re.search(r'"aidhub-shell-[0-9a-f]{16}"', body)
     assert 'var MINE = "/deliveries/"' in body
 
 
 def test_the_service_worker_version_changes_when_a_shell_file_changes(client, settings, tmp_path):
     before = re.search(r"aidhub-shell-([0-9a-f]+)", client.get("/sw.js").text)[1]
-    (tmp_path / "css").mkdir()
-    (tmp_path / "css" / "aidhub.css").write_text("body { color: red; }")
+    (tmp_path / "js").mkdir()
+    (tmp_path / "js" / "offline-report.js").write_text("// changed")
     settings.STATICFILES_DIRS = [tmp_path, *settings.STATICFILES_DIRS]
     settings.DEBUG = True  # in production the worker is rendered once per process
     after = re.search(r"aidhub-shell-([0-9a-f]+)", client.get("/sw.js").text)[1]
