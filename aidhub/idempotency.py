@@ -57,10 +57,11 @@ from .models import IdempotentSubmission
 
 FIELD = "idempotency_key"
 HEADER = "Idempotency-Key"
-KEY = re.compile(r"^[\x21-\x7e]{8,64}$")
+# \Z, not $: `$` also matches before a trailing newline ("a"*64 + "\n" would pass).
+KEY = re.compile(r"\A[\x21-\x7e]{8,64}\Z")
 # The two kinds of key a visitor without an account may use (module docstring).
-SIGNED = re.compile(r"^s-([0-9a-f]{32})-([0-9a-f]{28})$")
-BROWSER_MADE = re.compile(r"^b-[0-9a-f]{32}$")
+SIGNED = re.compile(r"\As-([0-9a-f]{32})-([0-9a-f]{28})\Z")
+BROWSER_MADE = re.compile(r"\Ab-[0-9a-f]{32}\Z")
 _SALT = "aidhub.idempotency.anonymous"
 # Not part of what was asked for: the CSRF token changes between renders of the same form.
 NOT_BODY = frozenset({FIELD, "csrfmiddlewaretoken"})
@@ -86,10 +87,10 @@ def anonymous_token() -> str:
 
 
 def anonymous_key_accepted(key: str) -> bool:
-    signed = SIGNED.match(key)
+    signed = SIGNED.fullmatch(key)
     if signed:
         return constant_time_compare(signed[2], _signature(signed[1]))
-    return bool(BROWSER_MADE.match(key))
+    return bool(BROWSER_MADE.fullmatch(key))
 
 
 def body_sha256(request: HttpRequest) -> str:
@@ -159,7 +160,7 @@ def submission(request: HttpRequest, *, key: str = "", user=None) -> Submission 
         if not anonymous_key_accepted(key):
             return None
         return Submission(key=key, user_id=None, body_sha256=body_sha256(request))
-    if not KEY.match(key):
+    if not KEY.fullmatch(key):
         raise ValidationError(
             _("This form is out of date. Open it again and send it once more."), code="token"
         )
