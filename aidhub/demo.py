@@ -670,6 +670,30 @@ def seed_deliveries(palace, places, filed, fundraiser) -> None:
     )
 
 
+# The demo fundraiser's page in Russian, Kyrgyz and Kazakh; Uzbek and Tajik readers see the
+# English text (the ledger always signs the English title).
+FUNDRAISER_TRANSLATIONS = {
+    "title_ru": "Алматы — Баткену: помощь эвакуированным",
+    "title_ky": "Алматы Баткенге: көчүрүлгөндөргө жардам",
+    "title_kk": "Алматы Баткенге: көшірілгендерге көмек",
+    "story_ru": (
+        "Бои на границе за два дня выгнали из домов десятки тысяч людей. До сёл под Исфаной "
+        "официальная помощь не дошла. Мы закупаем продукты, одежду и лекарства в Бишкеке и сами "
+        "везём их туда. Каждый тенге — в публичном реестре, с чеками и фотографиями доставок."
+    ),
+    "story_ky": (
+        "Чек арадагы согуш эки күндө он миңдеген адамды үйлөрүнөн айдап чыкты. Исфананын "
+        "жанындагы айылдарга расмий жардам жеткен жок. Биз Бишкектен азык-түлүк, кийим жана "
+        "дары-дармек сатып алып, өзүбүз алып барабыз. Ар бир теңге чектери жана жеткирүү "
+        "сүрөттөрү менен ачык реестрде."
+    ),
+    "story_kk": (
+        "Шекарадағы соғыс екі күнде он мыңдаған адамды үйінен айырды. Исфана маңындағы "
+        "ауылдарға ресми көмек жетпеді. Біз Бішкектен азық-түлік, киім және дәрі-дәрмек сатып "
+        "алып, өзіміз апарамыз. Әр теңге түбіртектері мен жеткізу суреттерімен ашық тізілімде."
+    ),
+}
+
 DEMO_RATES = {"USD": "87.45", "EUR": "101.20", "GBP": "115.30", "KZT": "0.1745", "RUB": "1.10"}
 
 
@@ -693,7 +717,8 @@ def seed_fundraiser() -> Fundraiser:
                 "Kaspi transfer to the organiser's card (ask in our Telegram channel), "
                 "or cash at the Sports Palace desk, 09:00–21:00."
             ),
-        },
+        }
+        | FUNDRAISER_TRANSLATIONS,
     )
     fundraiser.places.set(Place.objects.filter(region__slug="batken"))
     fundraiser.hubs.set(Hub.objects.filter(slug="sports-palace"))

@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from modeltranslation.admin import TranslationAdmin
 
 from aidhub.uploads import clean_image
 
@@ -65,12 +66,17 @@ class OrganiserScopedAdmin(admin.ModelAdmin):
         return done
 
 
+# Title, story and how to donate are translated (donations/translation.py): one plain field per
+# language, English required; an empty translation shows the English text.
+TITLE_FIELDS = ["title_en", "title_ru", "title_ky", "title_kk", "title_uz", "title_tg"]
+
+
 @admin.register(Fundraiser)
-class FundraiserAdmin(OrganiserScopedAdmin):
+class FundraiserAdmin(TranslationAdmin, OrganiserScopedAdmin):
     fundraiser_path = "organiser"
     list_display = ["title", "organiser", "goal_amount", "currency", "status", "starts_on"]
     list_filter = ["status", "currency"]
-    search_fields = ["title", "slug"]
+    search_fields = [*TITLE_FIELDS, "slug"]
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["places", "hubs"]
 

@@ -33,6 +33,9 @@ def _money_constraints(prefix: str) -> list[models.BaseConstraint]:
 
 
 class Fundraiser(models.Model):
+    """A collection of money for one cause. Title, story and how to donate are translated
+    (donations/translation.py): `title` reads in the active language, falling back to English."""
+
     class Status(models.TextChoices):
         ACTIVE = "active", _("Collecting")
         CLOSED = "closed", _("Closed")
@@ -80,8 +83,13 @@ class Fundraiser(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("donations:fundraiser", args=[self.slug])
 
+    @property
+    def canonical_title(self) -> str:
+        """The English title: the one the ledger signs, whatever language the writer reads."""
+        return self.title_en or ""
+
     def ledger_ref(self) -> dict:
-        return {"id": self.slug, "title": self.title}
+        return {"id": self.slug, "title": self.canonical_title}
 
 
 class PaymentMethod(models.Model):

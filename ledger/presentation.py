@@ -45,12 +45,14 @@ UNIT_LABELS = {
 
 
 # Names in the reader's language ---------------------------------------------------------------
-# A payload names items, hubs and places in English, as signed (exports keep that). The app
-# that owns them registers a source of translations, since the ledger imports no domain app:
-# source(language) -> {public id: name} for the rows translated into that language. Within a
-# request each source is asked once per language, however many entries the page shows.
+# A payload names items, hubs and places, and titles fundraisers, in English, as signed (exports
+# keep that). The app that owns them registers a source of translations, since the ledger imports
+# no domain app: source(language) -> {public id: name} for the rows translated into that
+# language. Within a request each source is asked once per language, however many entries the
+# page shows.
 NameSource = Callable[[str], Mapping[str, str]]
-NAME_SOURCES: dict[str, NameSource] = {}  # "item" (a line's "item"), "hub", "place" ("id")
+# "item" (a line's "item"), "hub", "place", "fundraiser" (a ref's "id"; as LedgerRef.scope)
+NAME_SOURCES: dict[str, NameSource] = {}
 _request_names: ContextVar[dict | None] = ContextVar("ledger_request_names", default=None)
 
 
@@ -87,6 +89,11 @@ def _ref_name(subject: str, ref: dict) -> str:
     return local_name(subject, ref.get("id", ""), ref["name"])
 
 
+def fundraiser_title(ref: dict) -> str:
+    """A payload's fundraiser ({"id", "title"}) titled in the reader's language."""
+    return local_name("fundraiser", ref.get("id", ""), ref["title"])
+
+
 def _line_text(line: dict, name: str) -> str:
     return f"{name} {line['quantity']} {UNIT_LABELS.get(line['unit'], line['unit'])}"
 
@@ -113,7 +120,7 @@ def summary(kind: str, p: dict) -> str:
         who = p.get("public_name") or _("anonymous")
         return _("%(money)s to “%(fundraiser)s” from %(who)s, by %(channel)s") % {
             "money": money_text(p["money"]),
-            "fundraiser": p["fundraiser"]["title"],
+            "fundraiser": fundraiser_title(p["fundraiser"]),
             "who": who,
             "channel": CHANNEL_LABELS[p["channel"]],
         }
@@ -121,7 +128,7 @@ def summary(kind: str, p: dict) -> str:
         text = _("%(money)s paid to %(vendor)s for “%(fundraiser)s”") % {
             "money": money_text(p["money"]),
             "vendor": p["vendor"],
-            "fundraiser": p["fundraiser"]["title"],
+            "fundraiser": fundraiser_title(p["fundraiser"]),
         }
         return f"{text}: {local_items_text(p['items'])}" if p.get("items") else text
     if kind == "intake":
@@ -161,10 +168,10 @@ def summary(kind: str, p: dict) -> str:
     if kind == "payment_details":
         if not p["methods"]:
             return _("“%(fundraiser)s” now lists no way to pay") % {
-                "fundraiser": p["fundraiser"]["title"]
+                "fundraiser": fundraiser_title(p["fundraiser"])
             }
         return _("Ways to pay “%(fundraiser)s” are now: %(methods)s") % {
-            "fundraiser": p["fundraiser"]["title"],
+            "fundraiser": fundraiser_title(p["fundraiser"]),
             "methods": "; ".join(payment_method_text(m) for m in p["methods"]),
         }
     return kind

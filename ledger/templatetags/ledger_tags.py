@@ -23,3 +23,8 @@ def unit_label(unit: str) -> str:
 @register.filter
 def payment_kind_label(kind: str) -> str:
     return str(presentation.PAYMENT_KIND_LABELS.get(kind, kind))
+
+
+@register.filter
+def fundraiser_title(ref: dict) -> str:
+    return presentation.fundraiser_title(ref)
