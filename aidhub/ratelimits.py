@@ -25,6 +25,8 @@ LIMITS = {
     "upload": ("user_or_ip", "60/m"),
     # GET, not a form: a fundraiser's ledger export, made anew on each download.
     "export": ("ip", "10/m"),
+    # GET: the site search, a few queries per request over every kind of name.
+    "search": ("ip", "30/m"),
 }
 
 

@@ -22,6 +22,7 @@ urlpatterns = [
         name="two_factor_setup",
     ),
     path("accounts/logout/", pwa.LogoutView.as_view(), name="logout"),
+    path("search/", views.site_search, name="search"),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("", include("deliveries.urls")),
     path("", include("hubs.urls")),

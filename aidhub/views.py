@@ -1,4 +1,5 @@
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views import i18n
@@ -6,9 +7,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from . import roles
+from . import roles, search
 from .health import run_checks
 from .pagecache import public_page
+from .ratelimits import exceeded
 
 
 # Choosing the language of the pages takes no CSRF token: a forged request can only change the
@@ -46,3 +48,20 @@ def healthz(request: HttpRequest) -> JsonResponse:
     failing = [name for name, state in parts.items() if state.startswith("error")]
     body = {"status": "ok" if healthy else "failing", "failing": failing, **parts}
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+# Not from the page cache: every query would be a page of its own.
+@never_cache
+@require_GET
+def site_search(request: HttpRequest) -> HttpResponse:
+    if exceeded(request, "search"):
+        response = render(request, "429.html", status=429)
+        response["Retry-After"] = "60"
+        return response
+    raw = request.GET.get("q", "")
+    try:
+        text = search.search_query(raw)
+    except ValidationError as error:
+        context = {"q": raw[: search.MAX_LENGTH], "error": error.messages[0]}
+        return render(request, "search.html", context, status=400)
+    return render(request, "search.html", {"q": text, "results": search.search(text)})

@@ -65,6 +65,7 @@ SITE = {
     "two_factor_setup": ("GET", EVERYONE, {"token": "wrong"}),
     "logout": ("POST", EVERYONE, {}),
     "set_language": ("POST", EVERYONE, {}),
+    "search": ("GET", EVERYONE, {}),
     "deliveries:mine": ("GET", SIGNED_IN, {}),
     "deliveries:awaiting": ("GET", SIGNED_IN, {}),
     "deliveries:detail": ("GET", DELIVERY_SEERS, {"slug": "delivery"}),
