@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from aidhub import audit, clock
 from aidhub.uploads import CleanFile
-from donations.models import Donation, Expense, Fundraiser
+from donations.models import Donation, Expense, Fundraiser, PaymentMethod
 from hubs import services as hub_services
 from hubs.models import Hub, Item, Membership, Place, SupplyRequest
 from ledger import services as ledger
@@ -475,6 +475,7 @@ EVIDENCE_REFERENCES = (
     (ProofPhoto, "evidence_sha256"),
     (Donation, "evidence_sha256"),
     (Expense, "receipt_sha256"),
+    (PaymentMethod, "qr_sha256"),
 )
 
 
