@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from . import services
 from .models import Channel, Scope
 
 
@@ -39,6 +40,11 @@ class PublicSubscribeForm(forms.Form):
         data = super().clean()
         if data.get("channel") in (Channel.EMAIL, Channel.WEBHOOK) and not data.get("address"):
             self.add_error("address", _("Enter where to send the messages."))
+        # A made-up ref would let anyone have an address mailed once per ref they invent.
+        ref = data.get("ref")  # absent when the field refused it: that error says enough
+        known = bool(ref) and services.subject_exists(Scope.FUNDRAISER, ref)
+        if data.get("scope") == Scope.FUNDRAISER and "ref" in data and not known:
+            self.add_error(None, _("There is no such fundraiser."))
         return data
 
 

@@ -8,6 +8,7 @@ with jitter), or failed for good with the reason. A worker killed mid-send leave
 stable X-AidHub-Delivery id, so the rare resend after a lost answer can be recognised.
 """
 
+import hashlib
 import logging
 import random
 import secrets
@@ -131,11 +132,31 @@ def subscription_create(
 
 
 CONFIRMATION_RESEND_MINUTES = 10
+# Confirmation mails one address gets in a day, whatever it is asked to follow: the form is
+# public, so without a bound anyone could have a stranger's inbox mailed again and again.
+CONFIRMATIONS_PER_ADDRESS_PER_DAY = 3
+
+
+def _confirmation_allowed(address: str) -> bool:
+    """Count one more confirmation mail to `address` today; False once the day's are used up.
+    Counted in the cache (Redis in production, shared by processes); a cache that is down
+    lets the mail go, as the resend window still bounds it."""
+    digest = hashlib.sha256(address.strip().lower().encode()).hexdigest()
+    key = f"notifications:confirmations:{digest}"
+    backend = caches["default"]
+    try:
+        backend.add(key, 0, timeout=24 * 3600)
+        return backend.incr(key) <= CONFIRMATIONS_PER_ADDRESS_PER_DAY
+    except Exception as exc:
+        logger.warning("confirmations to one address not counted (%s)", exc)
+        return True
 
 
 def _confirmation_request(subscription: Subscription) -> None:
     """Mail the double opt-in link of a pending e-mail subscription, unless it went out less
-    than CONFIRMATION_RESEND_MINUTES ago: asking again must not flood the address."""
+    than CONFIRMATION_RESEND_MINUTES ago, or the address already had
+    CONFIRMATIONS_PER_ADDRESS_PER_DAY today: asking again must not flood the address. The
+    answer is the same either way."""
     if subscription.channel != Channel.EMAIL or subscription.confirmed_at:
         return
     now = timezone.now()
@@ -146,7 +167,7 @@ def _confirmation_request(subscription: Subscription) -> None:
         address=subscription.address,
         created_at__gt=now - timedelta(minutes=CONFIRMATION_RESEND_MINUTES),
     )
-    if sent.exists():
+    if sent.exists() or not _confirmation_allowed(subscription.address):
         return
     if Notification.objects.filter(event=event, channel=Channel.EMAIL).exists():
         # A resend's event names its window, so two asked at the same moment make one.
@@ -177,6 +198,12 @@ SCOPE_LABEL_FIELDS = {
     Scope.HUB: ("hubs.Hub", "name"),
     Scope.REGION: ("hubs.Region", "name"),
 }
+
+
+def subject_exists(scope: str, ref: str) -> bool:
+    """Whether a subject of `scope` has the public id `ref` (every fundraiser is public)."""
+    model_name, _field = SCOPE_LABEL_FIELDS[scope]
+    return apps.get_model(model_name).objects.filter(slug=ref).exists()
 
 
 def subject_names(subscriptions: Iterable[Subscription]) -> dict[tuple[str, str], str]:

@@ -81,7 +81,9 @@ def subscribe(request: HttpRequest) -> HttpResponse:
 
 def _form_again(request: HttpRequest, form: PublicSubscribeForm) -> HttpResponse:
     """The form with its errors, saying what it follows and linking back to it."""
-    scope, ref = form.data.get("scope", ""), form.data.get("ref", "")
+    # Only what the form accepted: a refused ref (a NUL byte, say) is never looked up.
+    cleaned = getattr(form, "cleaned_data", {})
+    scope, ref = cleaned.get("scope", ""), cleaned.get("ref", "")
     subject = back = ""
     if scope == Scope.FUNDRAISER and ref:
         subject = services.subject_names([Subscription(scope=scope, ref=ref)]).get((scope, ref))
