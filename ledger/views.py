@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_safe
 
 from aidhub.pagecache import public_page
 
-from . import exportfiles, exports, keys, queries, services
+from . import exportfiles, exports, keys, presentation, queries, services
 from .forms import LedgerFilterForm
 from .models import ReceiptCode
 
@@ -109,7 +109,12 @@ def entry_list(request: HttpRequest) -> HttpResponse:
         params["before"] = entries[-1].index
         older = "?" + params.urlencode()
     active = [
-        (scope, ref, queries.ref_label(scope, ref), _without(request, scope))
+        (
+            scope,
+            ref,
+            presentation.local_name(scope, ref, queries.ref_label(scope, ref)),
+            _without(request, scope),
+        )
         for scope, ref in filters.refs().items()
     ]
     return render(

@@ -28,3 +28,11 @@ def payment_kind_label(kind: str) -> str:
 @register.filter
 def fundraiser_title(ref: dict) -> str:
     return presentation.fundraiser_title(ref)
+
+
+@register.filter
+def local_name(ref: dict, subject: str) -> str:
+    """A payload's hub or place ({"id", "name"}) or item line ({"item", "name"}) named in the
+    reader's language."""
+    public_id = ref.get("item" if subject == "item" else "id", "")
+    return presentation.local_name(subject, public_id, ref.get("name", ""))

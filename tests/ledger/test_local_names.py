@@ -74,3 +74,15 @@ def test_a_page_of_entries_asks_for_names_once_however_many_entries(ledger):
             "hub": HUB, "place": PLACE, "delivery": f"d-more-{n}", "items": [FLOUR],
         })  # fmt: skip
     assert queries() == before
+
+
+def test_the_active_filter_names_the_hub_in_the_readers_language(ledger):
+    response = reader("ru").get("/ledger/", {"hub": "sports-palace"})
+    assert [label for _s, _r, label, _url in response.context["active_refs"]] == ["Дворец спорта"]
+
+
+def test_the_entry_page_names_its_hub_place_and_goods_in_the_readers_language(ledger):
+    dispatch = reader("ru").get("/ledger/5/").text
+    assert "Дворец спорта</a>" in dispatch
+    assert "Исфана</a>" in dispatch
+    assert "<li>Мука:" in dispatch
