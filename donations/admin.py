@@ -17,7 +17,7 @@ from .models import (
     GiftInKind,
     PaymentMethod,
 )
-from .queries import is_organiser
+from .queries import is_organiser, may_organise
 
 
 class OrganiserScopedAdmin(admin.ModelAdmin):
@@ -85,7 +85,7 @@ class FundraiserAdmin(TranslationAdmin, OrganiserScopedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return self.has_module_permission(request) and (
-            obj is None or request.user.is_superuser or obj.organiser_id == request.user.pk
+            obj is None or may_organise(request.user, obj)
         )
 
     def get_readonly_fields(self, request, obj=None):
@@ -140,9 +140,7 @@ class PaymentMethodAdmin(OrganiserScopedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return self.has_module_permission(request) and (
-            obj is None
-            or request.user.is_superuser
-            or obj.fundraiser.organiser_id == request.user.pk
+            obj is None or may_organise(request.user, obj.fundraiser)
         )
 
     has_delete_permission = has_change_permission

@@ -39,6 +39,12 @@ def is_organiser(user: AbstractBaseUser) -> bool:
     return user.is_authenticated and Fundraiser.objects.filter(organiser=user).exists()
 
 
+def may_organise(user: AbstractBaseUser, fundraiser: Fundraiser) -> bool:
+    """Whether `user` may act for `fundraiser`: its organiser, or a superuser. The one home of
+    this rule: views, services and the admin all ask it."""
+    return user.is_authenticated and (user.is_superuser or fundraiser.organiser_id == user.pk)
+
+
 def organised_fundraiser(user: AbstractBaseUser, slug: str) -> Fundraiser:
     """The fundraiser if `user` organises it (or is a superuser); 404 for everyone else."""
     if not user.is_authenticated:

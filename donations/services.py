@@ -37,7 +37,7 @@ from .models import (
     GiftInKind,
     PaymentMethod,
 )
-from .queries import supplied_hubs
+from .queries import may_organise, supplied_hubs
 from .rates import convert, rate_for
 
 RATE_PLACES = Decimal("0.00000001")
@@ -343,7 +343,7 @@ def correction_record(*, row: Donation | Expense, reason: str, by: AbstractBaseU
 
 
 def _check_organiser_of(fundraiser: Fundraiser, by: AbstractBaseUser) -> None:
-    if not (by.is_authenticated and (by.is_superuser or fundraiser.organiser_id == by.pk)):
+    if not may_organise(by, fundraiser):
         raise ValidationError(
             _("Only the organiser of “%(title)s” can do this.") % {"title": fundraiser.title},
             code="not_organiser",

@@ -96,8 +96,7 @@ def _preview_png(fundraiser: Fundraiser, totals: queries.Totals) -> bytes:
 
 
 def _may_organise(request: HttpRequest, fundraiser: Fundraiser) -> bool:
-    user = request.user
-    return user.is_authenticated and (user.is_superuser or fundraiser.organiser_id == user.pk)
+    return queries.may_organise(request.user, fundraiser)
 
 
 def _organised(request: HttpRequest, slug: str) -> Fundraiser:
