@@ -279,19 +279,26 @@ def handover_confirmable(now: datetime) -> Q:
 def handover_confirm(*, delivery: Delivery, code: str, role: str = "") -> Handover:
     """The local contact confirms on their own phone. Wrong codes count; after five the code
     is spent and the volunteer must show a new one. Not one transaction on purpose: a wrong
-    guess must stay counted even though the call fails."""
+    guess must stay counted even though the call fails.
+
+    Each guess first claims an attempt (a conditional UPDATE while attempts are left) and is
+    compared only if it got one: guesses sent at the same moment cannot all pass a check read
+    before any of them counted. A right code gives its attempt back."""
     handover = Handover.objects.filter(delivery=delivery).first()
     if handover is None or handover.confirmed_at:
         raise _refuse(_("There is no handover waiting for confirmation here."), "no_handover")
     now = timezone.now()
-    if handover.failed_attempts >= HANDOVER_ATTEMPTS or handover.expires_at < now:
+    this_code = Handover.objects.filter(pk=handover.pk, code=handover.code)
+    claimed = this_code.filter(handover_confirmable(now)).update(
+        failed_attempts=F("failed_attempts") + 1
+    )
+    if not claimed:
         raise _refuse(_("This code has expired. Ask the volunteer to show a new one."), "expired")
     if not constant_time_compare(code.strip(), handover.code):
-        Handover.objects.filter(pk=handover.pk).update(failed_attempts=F("failed_attempts") + 1)
         raise _refuse(_("That code is not right. Check it and try again."), "wrong_code")
-    confirmed = Handover.objects.filter(
-        handover_confirmable(now), pk=handover.pk, code=handover.code
-    ).update(confirmed_at=now, confirmed_role=role.strip()[:80])
+    confirmed = this_code.filter(confirmed_at__isnull=True, expires_at__gte=now).update(
+        confirmed_at=now, confirmed_role=role.strip()[:80], failed_attempts=F("failed_attempts") - 1
+    )
     if not confirmed:
         raise _refuse(_("This code has expired. Ask the volunteer to show a new one."), "expired")
     handover.refresh_from_db()
