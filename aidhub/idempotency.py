@@ -43,13 +43,16 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
@@ -91,6 +94,15 @@ def anonymous_key_accepted(key: str) -> bool:
     if signed:
         return constant_time_compare(signed[2], _signature(signed[1]))
     return bool(BROWSER_MADE.fullmatch(key))
+
+
+def anonymous_purge() -> int:
+    """Delete the tokens of visitors without an account used more than
+    IDEMPOTENCY_ANONYMOUS_HOURS ago (beat, hourly): a double tap or a retry comes within
+    minutes, and nobody has an account to look them up under. Returns how many went."""
+    cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_ANONYMOUS_HOURS)
+    old = IdempotentSubmission.objects.filter(user__isnull=True, created_at__lt=cutoff)
+    return old.delete()[0]
 
 
 def body_sha256(request: HttpRequest) -> str:

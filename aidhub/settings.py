@@ -181,6 +181,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout"
 CELERY_TIMEZONE = "UTC"
 # Periodic tasks (run by `celery beat`); later issues add their entries here.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+# One-time tokens of visitors without an account (aidhub/idempotency.py) are deleted this many
+# hours after they were used: a repeat comes within minutes, and nobody can ask for them.
+IDEMPOTENCY_ANONYMOUS_HOURS = env.int("IDEMPOTENCY_ANONYMOUS_HOURS", default=24)
+if IDEMPOTENCY_ANONYMOUS_HOURS < 1:
+    raise ImproperlyConfigured("IDEMPOTENCY_ANONYMOUS_HOURS must be 1 or more.")
+CELERY_BEAT_SCHEDULE["submissions-anonymous-purge"] = {
+    "task": "aidhub.tasks.submissions_anonymous_purge",
+    "schedule": 3600,
+}
 
 # Auth -----------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -458,6 +467,15 @@ NOTIFICATION_SENDING_TIMEOUT = env.int("NOTIFICATION_SENDING_TIMEOUT", default=3
 CELERY_BEAT_SCHEDULE["notifications-sweep"] = {
     "task": "notifications.tasks.notifications_sweep",
     "schedule": env.int("NOTIFICATION_SWEEP_SECONDS", default=60),
+}
+# A subscription never confirmed (the e-mail link never opened, /start never sent to the bot)
+# is deleted this many days after it was made.
+SUBSCRIPTION_PENDING_DAYS = env.int("SUBSCRIPTION_PENDING_DAYS", default=7)
+if SUBSCRIPTION_PENDING_DAYS < 1:
+    raise ImproperlyConfigured("SUBSCRIPTION_PENDING_DAYS must be 1 or more.")
+CELERY_BEAT_SCHEDULE["subscriptions-pending-purge"] = {
+    "task": "notifications.tasks.subscriptions_pending_purge",
+    "schedule": 3600,
 }
 CELERY_BEAT_SCHEDULE["coordinator-digest"] = {
     "task": "deliveries.tasks.coordinator_digest",

@@ -271,6 +271,15 @@ def telegram_start(*, token: str, chat_id: str) -> Subscription | None:
     return subscription
 
 
+def subscriptions_pending_purge() -> int:
+    """Delete subscriptions never confirmed within SUBSCRIPTION_PENDING_DAYS (beat, hourly):
+    an address typed by someone else, a Telegram code never sent to the bot. Returns how many
+    went (their unsent notifications go with them)."""
+    cutoff = timezone.now() - timedelta(days=settings.SUBSCRIPTION_PENDING_DAYS)
+    pending = Subscription.objects.filter(confirmed_at__isnull=True, created_at__lt=cutoff)
+    return pending.delete()[1].get(Subscription._meta.label, 0)
+
+
 def subscription_cancel(*, token: str) -> bool:
     """One-click unsubscribe: the row and its unsent notifications go."""
     return bool(Subscription.objects.filter(token=token).delete()[0])

@@ -39,3 +39,9 @@ def webhook_send(self: Task, notification_id: int) -> str:
 def notifications_sweep() -> int:
     """Beat runs this every minute: nothing waits forever because a message to Redis was lost."""
     return services.sweep()
+
+
+@shared_task(time_limit=120, soft_time_limit=100)
+def subscriptions_pending_purge() -> int:
+    """Beat runs this hourly: subscriptions nobody confirmed do not stay forever."""
+    return services.subscriptions_pending_purge()
