@@ -13,8 +13,10 @@ import json
 import os
 import socket
 import ssl
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
 from django.conf import settings
@@ -182,23 +184,50 @@ def resolve(host: str, port: int, *, allow_private: bool) -> list[str]:
     return list(dict.fromkeys(str(address) for address in addresses))
 
 
-_RESOLVERS: tuple[int, ThreadPoolExecutor] | None = None
+@dataclass
+class _Resolvers:
+    """This process's lookup threads, and the hosts with a lookup in one of them."""
+
+    pid: int
+    pool: ThreadPoolExecutor
+    in_flight: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def _resolver() -> ThreadPoolExecutor:
+_RESOLVERS: _Resolvers | None = None
+
+
+def _resolver() -> _Resolvers:
     """Threads for name lookups, made anew in each process (a Celery worker forks)."""
     global _RESOLVERS
-    if _RESOLVERS is None or _RESOLVERS[0] != os.getpid():
-        _RESOLVERS = (os.getpid(), ThreadPoolExecutor(8, thread_name_prefix="resolve"))
-    return _RESOLVERS[1]
+    if _RESOLVERS is None or _RESOLVERS.pid != os.getpid():
+        _RESOLVERS = _Resolvers(os.getpid(), ThreadPoolExecutor(8, thread_name_prefix="resolve"))
+    return _RESOLVERS
 
 
 def resolve_within(host: str, port: int, deadline: _Deadline, *, allow_private: bool) -> list[str]:
     """`resolve`, given at most the time the deadline has left: getaddrinfo has no timeout of
     its own (a slow resolver takes as long as it likes), so it runs in a thread that is left to
-    finish alone once the time is up."""
+    finish alone once the time is up. That thread stays taken meanwhile, so a host has at most
+    one lookup in flight: another send to it while it still hangs fails at once (transient),
+    and one slow domain cannot take every thread from the other hosts."""
+    resolvers, name = _resolver(), host.lower().rstrip(".")
+    with resolvers.lock:
+        if name in resolvers.in_flight:
+            raise Transient(f"cannot resolve {host}: its previous lookup has not finished")
+        resolvers.in_flight.add(name)
+
+    def done(_future=None) -> None:
+        with resolvers.lock:
+            resolvers.in_flight.discard(name)
+
     try:
-        future = _resolver().submit(resolve, host, port, allow_private=allow_private)
+        future = resolvers.pool.submit(resolve, host, port, allow_private=allow_private)
+    except BaseException:
+        done()
+        raise
+    future.add_done_callback(done)
+    try:
         return future.result(timeout=deadline.left())
     except TimeoutError as exc:  # concurrent.futures raises the builtin one since 3.11
         future.cancel()  # if still queued behind lookups that hang
