@@ -12,6 +12,13 @@ from tests.ledger.factories import donation
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _embedded(settings):
+    """The embedded mode that `make run` uses; CI also runs the suite with a broker."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+
+
 EVERY_SECOND = {
     "ledger-checkpoint": {"task": "ledger.tasks.checkpoint_sign", "schedule": 0.05},
     "claims-release-expired": {

@@ -15,7 +15,7 @@ from aidhub.uploads import CleanFile
 from deliveries import services
 from deliveries.models import ProofOfDelivery, ProofPhoto
 from donations import services as donation_services
-from donations.models import Donation, Fundraiser
+from donations.models import Donation, Fundraiser, PaymentMethod
 from ledger.models import Evidence
 from tests.deliveries.test_faces import face_photo
 from tests.ledger.factories import jpeg_bytes
@@ -179,7 +179,11 @@ def test_a_file_named_by_any_referencing_row_is_in_use_and_not_discarded(
     target = Evidence.objects.get(sha256=services.ledger.evidence_store(
         data=named, content_type="image/jpeg").sha256)  # fmt: skip
     assert not target.published and not services.evidence_in_use(sha256=target.sha256)
-    row = {ProofPhoto: pending, Donation: donation}.get(model, expense)
+    method = donation_services.payment_method_add(
+        fundraiser=fundraiser, by=fundraiser.organiser, kind="e_wallet", label="Kaspi",
+        details="+7 700 000 00 00", currency="KZT",
+    )  # fmt: skip
+    row = {ProofPhoto: pending, Donation: donation, PaymentMethod: method}.get(model, expense)
     model.objects.filter(pk=row.pk).update(**{field: target.sha256})
     assert services.evidence_in_use(sha256=target.sha256)
     with django_capture_on_commit_callbacks(execute=True):
