@@ -47,3 +47,31 @@ def wait_until(page, expression: str, *, timeout: float, every: float = 0.25):
         if time.monotonic() > deadline:
             raise TimeoutError(f"still falsy after {timeout} s: {expression[:80]}")
         time.sleep(every)
+
+
+def choose_language(page, code: str) -> None:
+    """Pick a language in the footer's form, as a person does; the same page comes back in it."""
+    page.select_option("#language", code)
+    page.click("footer [type=submit]")
+    page.wait_for_function(f"() => document.documentElement.lang === '{code}'")
+
+
+def lose_the_first_answer(page, url: str, received=None) -> list[str]:
+    """The server gets the first POST to `url` but the phone never hears its answer; later
+    POSTs go through. `received()` runs once the server has the first one. Returns the
+    Idempotency-Key of every POST, in order."""
+    keys = []
+
+    def handle(route):
+        if route.request.method != "POST":
+            return route.continue_()
+        keys.append(route.request.headers.get("idempotency-key"))
+        if len(keys) > 1:
+            return route.continue_()
+        route.fetch()  # the server gets the report and records it...
+        if received is not None:
+            received()
+        route.abort("connectionreset")  # ...and the phone never hears back
+
+    page.route(f"**{url}", handle)
+    return keys

@@ -2,7 +2,7 @@
 
 from deliveries.models import Delivery
 
-from .steps import PHONE, log_in
+from .steps import PHONE, choose_language, log_in
 
 
 def test_the_language_switcher_changes_the_volunteers_pages_to_kyrgyz_and_russian(new_page, shots):
@@ -18,9 +18,7 @@ def test_the_language_switcher_changes_the_volunteers_pages_to_kyrgyz_and_russia
         ("ky", "Муктаждыктар", "Чыгуу", "Ун"),
         ("ru", "Нужды", "Выйти", "Мука"),
     ]:
-        page.select_option("#language", code)
-        page.click("footer [type=submit]")
-        page.wait_for_function(f"() => document.documentElement.lang === '{code}'")
+        choose_language(page, code)
         assert page.url.endswith(delivery.get_absolute_url())  # the same page, translated
         assert needs in page.inner_text("header")
         assert log_out in page.inner_text("header")

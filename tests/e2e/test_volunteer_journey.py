@@ -4,7 +4,7 @@ page is open, and once it is accepted the phone's pages say so, offline too."""
 from deliveries.models import Delivery, ProofOfDelivery
 from tests.ledger.factories import jpeg_bytes
 
-from .steps import PHONE, log_in, wait_until
+from .steps import PHONE, log_in, lose_the_first_answer, wait_until
 
 KEPT_PAGES = """async () => (await (await caches.open("aidhub-pages")).keys())
   .map(r => new URL(r.url).pathname)"""
@@ -27,19 +27,11 @@ def test_a_report_whose_answer_was_lost_is_sent_again_and_shown_accepted_without
     # No service worker: only the page itself can send the report again (Background Sync
     # would, minutes later).
     page = new_page(viewport=PHONE, is_mobile=True, has_touch=True, service_workers="block")
-    keys = []
 
-    def lose_the_first_answer(route):
-        if route.request.method != "POST":
-            return route.continue_()
-        keys.append(route.request.headers.get("idempotency-key"))
-        if len(keys) > 1:
-            return route.continue_()
-        route.fetch()  # the server gets the report and records it...
+    def recorded():
         assert ProofOfDelivery.objects.filter(delivery=delivery).count() == 1
-        route.abort("connectionreset")  # ...and the phone never hears back
 
-    page.route(f"**{report}", lose_the_first_answer)
+    keys = lose_the_first_answer(page, report, recorded)
     log_in(page, "volunteer")
     page.goto(report)
     fill_the_report(page, tmp_path, "31")
