@@ -61,7 +61,10 @@ class Fundraiser(models.Model):
     how_to_donate = models.TextField(
         _("how to donate"),
         blank=True,
-        help_text=_("Bank details, card number or cash points, as the organiser publishes them."),
+        help_text=_(
+            "A note for donors, shown only when no way to pay is listed. Put account and card "
+            "numbers in the ways to pay, where each change is in the public ledger."
+        ),
     )
 
     class Meta:

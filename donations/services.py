@@ -4,7 +4,9 @@ Each runs in one transaction with its ledger entry. Nothing is edited: a mistake
 a correction entry and, where there is a right version, recorded again.
 """
 
+import enum
 import hashlib
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -385,12 +387,28 @@ def expense_receipt_original_delete(*, expense: Expense, by: AbstractBaseUser) -
 # fundraiser's organiser (or a superuser) makes it alone, and the ledger makes it public.
 
 PAYMENT_FIELDS = ("kind", "label", "details", "recipient_name", "currency", "order", "active")
+# What the page shows but the ledger does not keep (see PaymentMethod.ledger_line).
+PAGE_ONLY_FIELDS = ("recipient_name",)
+
+
+class PaymentChange(enum.IntEnum):
+    """What `payment_method_change` did; false when nothing changed."""
+
+    NOTHING = 0
+    PAGE_ONLY = 1  # only the recipient name: the page changed, no ledger entry
+    LEDGER = 2  # a `payment_details` entry was appended
+
+
+def _has_hidden_or_digits(name: str) -> bool:
+    return schemas.has_hidden_characters(name) or any(unicodedata.category(c) == "Nd" for c in name)
 
 
 def payment_method_check(method: PaymentMethod) -> None:
-    """Clear errors, per field, before the ledger's own checks."""
+    """Clear errors, per field, before the ledger's own checks. The details are NFKC-normalised
+    first, so a look-alike digit such as １ becomes 1 and duplicates are found as typed."""
     errors: dict[str, str] = {}
-    method.label, method.details = method.label.strip(), " ".join(method.details.split())
+    details = unicodedata.normalize("NFKC", method.details)
+    method.label, method.details = method.label.strip(), " ".join(details.split())
     method.recipient_name = method.recipient_name.strip()
     if method.kind not in PaymentMethod.Kind.values:
         errors["kind"] = _("Choose how donors pay: bank transfer, card, e-wallet or cash.")
@@ -403,10 +421,22 @@ def payment_method_check(method: PaymentMethod) -> None:
             errors["label"] = _("Put numbers in the details, not in the name.")
     if not method.details:
         errors["details"] = _("Give the account, card number, phone number or hub.")
-    elif not schemas.PAYMENT_DETAILS.match(method.details):
+    elif not schemas.PAYMENT_DETAILS.match(method.details) or schemas.has_hidden_characters(
+        details
+    ):
         errors["details"] = _(
             "Details may hold only letters, digits, spaces and . , : ; / ( ) - + # "
             "(no e-mail addresses or links)."
+        )
+    elif not schemas.PAYMENT_DETAILS_PLAIN.match(method.details):
+        errors["details"] = _(
+            "Write the details with Latin letters A–Z and the digits 0–9 only: other "
+            "alphabets and look-alike digits are refused, so donors pay what they read."
+        )
+    if _has_hidden_or_digits(method.recipient_name):
+        errors["recipient_name"] = _(
+            "Write the recipient's name as the bank shows it, without digits or invisible "
+            "characters."
         )
     if method.currency not in MINOR_UNITS:
         errors["currency"] = _("Choose the currency these details take.")
@@ -493,9 +523,10 @@ def payment_method_change(
     qr: CleanFile | None = None,
     qr_remove: bool = False,
     **changes: object,
-) -> bool:
+) -> PaymentChange:
     """Change a way to pay (any of PAYMENT_FIELDS; a new `qr`, or `qr_remove`). Appends a
-    ledger entry when what the page shows changed. True if anything changed."""
+    ledger entry when what the ledger lists changed; a change of the recipient name alone
+    (not in the ledger) is saved without one. False if nothing changed."""
     unknown = set(changes) - set(PAYMENT_FIELDS)
     if unknown:
         raise TypeError(f"not a field of a way to pay: {sorted(unknown)}")
@@ -511,10 +542,15 @@ def payment_method_change(
         method.qr_sha256 = ""
     after = {name: getattr(method, name) for name in before}
     if after == before:
-        return False
+        return PaymentChange.NOTHING
     method.save()
+    changed = {name for name in before if after[name] != before[name]}
+    if changed <= set(PAGE_ONLY_FIELDS):
+        audit.record(actor=by, action="payment method recipient changed", target=method,
+                     fundraiser=fundraiser.slug)  # fmt: skip
+        return PaymentChange.PAGE_ONLY
     _payment_details_publish(fundraiser, by=by, action="payment method changed", method=method)
-    return True
+    return PaymentChange.LEDGER
 
 
 @transaction.atomic

@@ -163,12 +163,13 @@ def payment_method_edit(request: HttpRequest, slug: str, pk: int) -> HttpRespons
 
         def record() -> str:
             changed = services.payment_method_change(method=method, by=request.user, **data)
-            messages.success(
-                request,
-                _("Changed. The new list of ways to pay is in the ledger.")
-                if changed
-                else _("Nothing was changed."),
-            )
+            if changed == services.PaymentChange.PAGE_ONLY:
+                message = _("Changed. The recipient name is not in the ledger.")
+            elif changed:
+                message = _("Changed. The new list of ways to pay is in the ledger.")
+            else:
+                message = _("Nothing was changed.")
+            messages.success(request, message)
             return reverse("donations:manage", args=[fundraiser.slug])
 
         try:

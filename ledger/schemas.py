@@ -6,6 +6,7 @@ of people appear only as `public_name`, which the person chose to make public.
 """
 
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -42,7 +43,19 @@ DATE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
 # Payment details the organiser publishes: letters, digits, spaces and the punctuation of
 # accounts, cards, phones and opening hours; no control characters or markup.
 PAYMENT_DETAILS = re.compile(r"^[\w +\-.,:;/()#№'’–—]{1,200}\Z")
+# What a donor types into a bank app: ASCII letters and digits only, so a look-alike digit
+# (𝟏, １, ٣) or a foreign letter that reads like a Latin one cannot pass as the real account.
+PAYMENT_DETAILS_PLAIN = re.compile(r"^[A-Za-z0-9 +\-.,:;/()#№'’–—]{1,200}\Z")
 CURRENCY = re.compile(r"^[A-Z]{3}\Z")
+# Characters that are not seen as what they are: format (bidi overrides such as U+202E, zero
+# widths), control, line and paragraph separators, private use, and the Hangul fillers that
+# render as blank letters. A reader could not see what they say, so the ledger takes none.
+HIDDEN_CATEGORIES = {"Cf", "Cc", "Zl", "Zp", "Co"}
+HANGUL_FILLERS = {"\u115f", "\u1160", "\u3164", "\uffa0"}
+
+
+def has_hidden_characters(value: str) -> bool:
+    return any(c in HANGUL_FILLERS or unicodedata.category(c) in HIDDEN_CATEGORIES for c in value)
 
 
 def _has_long_number(value: str) -> bool:
@@ -72,6 +85,8 @@ def check_text(value: Any, path: str, *, limit: int = 500) -> str:
         raise _fail(path, _("must be non-empty text"))
     if len(value) > limit:
         raise _fail(path, _("is too long (at most %(limit)s characters)") % {"limit": limit})
+    if has_hidden_characters(value):
+        raise _fail(path, _("holds invisible or control characters"))
     found = [what for pattern, what in PERSONAL_PATTERNS if pattern.search(value)]
     if not found and _has_long_number(value):
         found = [gettext_lazy("a phone, card or account number")]
@@ -151,7 +166,7 @@ def check_payment_details(value: Any, path: str) -> str:
     No "@": e-mail addresses and handles are not ways to pay."""
     if not isinstance(value, str) or not value.strip():
         raise _fail(path, _("must be non-empty text"))
-    if not PAYMENT_DETAILS.match(value):
+    if not PAYMENT_DETAILS_PLAIN.match(value):
         raise _fail(path, _("may hold only letters, digits, spaces and . , : ; / ( ) - + #"))
     return value
 

@@ -137,6 +137,14 @@ def test_the_receipt_page_shows_what_the_fundraiser_did_since_and_what_is_checke
     assert "KZT, spent" not in page
 
 
+def test_the_receipt_page_marks_a_reversed_purchase_as_reversed_with_a_link(client, ledger):
+    services.append(kind="correction", payload={"reverses": 2, "reason": "wrong receipt"})
+    page = client.get(f"/ledger/receipt/{ledger['code']}/").text
+    since = page[page.index("money has done since") :]
+    assert '(<a href="/ledger/9/">reversed by #9</a>)' in since
+    assert since.count("reversed by #") == 1  # the dispatch and the delivery stand
+
+
 def test_an_entry_page_without_a_receipt_code_does_not_speak_to_a_donor(client, ledger):
     page = client.get("/ledger/0/").text
     assert "What is checked, and by whom" not in page
