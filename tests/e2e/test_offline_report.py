@@ -115,7 +115,7 @@ def test_a_report_made_offline_is_kept_across_a_reload_and_recorded_once_when_on
 
     # Logging out leaves nothing of this volunteer on the phone for the next person.
     assert page.evaluate("() => caches.keys()")
-    page.click("header form[action=\"/accounts/logout/\"] button")
+    page.click('header form[action="/accounts/logout/"] button')
     page.wait_for_url(lambda url: urlsplit(url).path == "/")
     assert page.evaluate("() => caches.keys()") == []
     assert page.evaluate("() => indexedDB.databases().then(d => d.map(x => x.name))") == []
