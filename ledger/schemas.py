@@ -54,8 +54,12 @@ HIDDEN_CATEGORIES = {"Cf", "Cc", "Zl", "Zp", "Co"}
 HANGUL_FILLERS = {"\u115f", "\u1160", "\u3164", "\uffa0"}
 
 
-def has_hidden_characters(value: str) -> bool:
-    return any(c in HANGUL_FILLERS or unicodedata.category(c) in HIDDEN_CATEGORIES for c in value)
+def has_hidden_characters(value: str, *, controls: bool = True) -> bool:
+    """Whether `value` holds a character a reader cannot see for what it is. `controls=False`
+    lets control characters (Cc) through: a reason or note may have line breaks, and exports
+    and e-mail headers already neutralise them; bidi overrides and zero widths stay refused."""
+    hidden = HIDDEN_CATEGORIES if controls else HIDDEN_CATEGORIES - {"Cc"}
+    return any(c in HANGUL_FILLERS or unicodedata.category(c) in hidden for c in value)
 
 
 def _has_long_number(value: str) -> bool:
@@ -85,7 +89,7 @@ def check_text(value: Any, path: str, *, limit: int = 500) -> str:
         raise _fail(path, _("must be non-empty text"))
     if len(value) > limit:
         raise _fail(path, _("is too long (at most %(limit)s characters)") % {"limit": limit})
-    if has_hidden_characters(value):
+    if has_hidden_characters(value, controls=False):
         raise _fail(path, _("holds invisible or control characters"))
     found = [what for pattern, what in PERSONAL_PATTERNS if pattern.search(value)]
     if not found and _has_long_number(value):
