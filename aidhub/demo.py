@@ -581,7 +581,8 @@ def seed_story() -> None:
 
 # Made-up numbers: the demo must never show a real person's card or phone.
 DEMO_PAYMENT_METHODS = [
-    ("e_wallet", "Kaspi", "+7 700 000 00 01", "KZT", "Dana O.", "https://kaspi.kz/pay/demo"),
+    # The QR code names the phone, as Kaspi's do: AidHub refuses one that pays other details.
+    ("e_wallet", "Kaspi", "+7 700 000 00 01", "KZT", "Dana O.", "https://kaspi.kz/77000000001"),
     ("e_wallet", "MBank", "+996 700 000 001", "KGS", "Dana O.", ""),
     ("cash_at_hub", "Sports Palace desk", "Sports Palace, Bishkek, 09:00–21:00", "KGS", "", ""),
 ]

@@ -8,6 +8,7 @@ from modeltranslation.admin import TranslationAdmin
 from aidhub.uploads import clean_image
 
 from . import services
+from .forms import PAYMENT_METHOD_NOTICE, PAYMENT_METHOD_QR_HELP
 from .models import (
     Donation,
     ExchangeRate,
@@ -103,9 +104,8 @@ PAYMENT_METHOD_COLUMNS = ["fundraiser", *services.PAYMENT_FIELDS]
 
 class PaymentMethodAdminForm(forms.ModelForm):
     qr = forms.FileField(
-        label=_("QR code (optional)"), required=False,
-        help_text=_("Re-encoded without its metadata and published with the ledger entry."),
-    )  # fmt: skip
+        label=_("QR code (optional)"), required=False, help_text=PAYMENT_METHOD_QR_HELP
+    )
     qr_remove = forms.BooleanField(label=_("Remove the QR code"), required=False)
 
     class Meta:
@@ -122,7 +122,17 @@ class PaymentMethodAdminForm(forms.ModelForm):
         if "fundraiser" not in fields and self.instance.fundraiser_id:  # read-only once saved
             fields["fundraiser"] = self.instance.fundraiser
         if len(fields) == len(PAYMENT_METHOD_COLUMNS):  # each field valid so far
-            services.payment_method_check(PaymentMethod(pk=self.instance.pk, **fields))
+            method = PaymentMethod(pk=self.instance.pk, **fields)
+            services.payment_method_check(method)  # normalises the details it checks
+            qr, kept = data.get("qr"), self.instance.qr_sha256
+            details_changed = (method.kind, method.details) != (
+                self.instance.kind,
+                self.instance.details,
+            )
+            keep = kept if kept and details_changed and not data.get("qr_remove") else ""
+            services.payment_qr_check(
+                kind=method.kind, details=method.details, qr=qr, kept_sha256=keep
+            )
         return data
 
 
@@ -131,6 +141,10 @@ class PaymentMethodAdmin(OrganiserScopedAdmin):
     """Ways to pay, written through the services so every change is a ledger entry."""
 
     form = PaymentMethodAdminForm
+    fieldsets = [
+        (None, {"description": PAYMENT_METHOD_NOTICE,
+                "fields": [*PAYMENT_METHOD_COLUMNS, "qr", "qr_remove"]}),
+    ]  # fmt: skip
     list_display = ["fundraiser", "label", "kind", "details", "currency", "order", "active"]
     list_filter = ["kind", "currency", "active"]
     list_select_related = ["fundraiser"]

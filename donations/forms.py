@@ -128,9 +128,24 @@ class StatementConfirmForm(forms.Form):
     rows_sha256 = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
 
 
+# Shown above every form that writes a way to pay (the site's and the admin's).
+PAYMENT_METHOD_NOTICE = _(
+    "Everything you enter here is public. The details, the name of the bank or wallet and "
+    "the QR code go into the public ledger and stay there forever: they cannot be edited or "
+    "deleted later, only followed by a new list. The recipient's name is public on the "
+    "fundraiser's page while the way to pay is shown, but is not put in the ledger."
+)
+PAYMENT_METHOD_QR_HELP = _(
+    "A picture of the bank's or wallet's QR code. AidHub reads it and refuses a QR code that "
+    "does not pay the details above. It is re-encoded, without its metadata, and published."
+)
+
+
 class PaymentMethodForm(forms.Form):
-    """A way to pay, as the organiser enters it. The service checks it again and publishes
-    the full list in the ledger."""
+    """A way to pay, as the organiser enters it. The service checks it again (and that the QR
+    code pays the details) and publishes the full list in the ledger."""
+
+    notice = PAYMENT_METHOD_NOTICE
 
     kind = forms.ChoiceField(label=_("How donors pay"), choices=PaymentMethod.Kind.choices)
     label = forms.CharField(
@@ -151,8 +166,7 @@ class PaymentMethodForm(forms.Form):
     qr = forms.FileField(
         label=_("QR code (optional)"), required=False,
         widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
-        help_text=_("A picture of the bank's or wallet's QR code. It is re-encoded, without "
-                    "its metadata, and published."),
+        help_text=PAYMENT_METHOD_QR_HELP,
     )  # fmt: skip
     order = forms.IntegerField(label=_("Order on the page"), min_value=0, max_value=999,
                                required=False)  # fmt: skip

@@ -136,6 +136,9 @@ class PaymentMethod(models.Model):
     # The QR image is ledger evidence (re-encoded by aidhub.uploads.clean_image): published
     # with the entry that lists it, served at /ledger/evidence/<sha256>/.
     qr_sha256 = models.CharField(_("QR code (SHA-256)"), max_length=64, blank=True)
+    # Set by the services once the QR code was decoded and found to pay `details`
+    # (donations.qrcheck); a QR code kept from before that check stays unmarked on the page.
+    qr_checked = models.BooleanField(_("QR code checked against the details"), default=False)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     active = models.BooleanField(_("shown"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -27,9 +27,11 @@ from hubs import services as hub_services
 from hubs.models import Hub, Item
 from ledger import schemas
 from ledger import services as ledger
+from ledger.models import Evidence
 from ledger.money import MINOR_UNITS, format_amount, parse_amount
 from notifications import services as notifications
 
+from . import qrcheck
 from .models import (
     Donation,
     Expense,
@@ -484,6 +486,32 @@ def _qr_store(qr: CleanFile | None) -> str:
     return ledger.evidence_store(data=qr.data, content_type=qr.content_type).sha256
 
 
+def payment_qr_check(
+    *, kind: str, details: str, qr: CleanFile | None = None, kept_sha256: str = ""
+) -> None:
+    """Refuse a QR code that does not pay `details` (donations.qrcheck): the new `qr`, or else
+    the one already on file (`kept_sha256`) when the details it was checked against change.
+    `details` as payment_method_check leaves them. Errors are keyed "qr"."""
+    if qr is not None:
+        qrcheck.qr_check(kind=kind, details=details, data=qr.data)
+        return
+    if not kept_sha256:
+        return
+    evidence = Evidence.objects.filter(sha256=kept_sha256).first()
+    data = b""
+    if evidence is not None:
+        with evidence.file.open("rb") as stored:
+            data = stored.read()
+    try:
+        qrcheck.qr_check(kind=kind, details=details, data=data)
+    except ValidationError:
+        raise ValidationError(
+            {"qr": _("The QR code on file does not pay these details. Upload the QR code of "
+                     "the new details, or remove the QR code.")},
+            code="qr_kept_mismatch",
+        ) from None  # fmt: skip
+
+
 @transaction.atomic
 def payment_method_add(
     *,
@@ -509,7 +537,8 @@ def payment_method_add(
         recipient_name=recipient_name, order=order, active=active,
     )  # fmt: skip
     payment_method_check(method)
-    method.qr_sha256 = _qr_store(qr)
+    payment_qr_check(kind=method.kind, details=method.details, qr=qr)
+    method.qr_sha256, method.qr_checked = _qr_store(qr), qr is not None
     method.save()
     _payment_details_publish(fundraiser, by=by, action="payment method added", method=method)
     return method
@@ -537,9 +566,14 @@ def payment_method_change(
         setattr(method, name, value)
     payment_method_check(method)
     if qr is not None:
-        method.qr_sha256 = _qr_store(qr)
+        payment_qr_check(kind=method.kind, details=method.details, qr=qr)
+        method.qr_sha256, method.qr_checked = _qr_store(qr), True
     elif qr_remove:
-        method.qr_sha256 = ""
+        method.qr_sha256, method.qr_checked = "", False
+    elif method.qr_sha256 and (method.kind, method.details) != (before["kind"], before["details"]):
+        # The QR code kept must still pay what the page now shows beside it.
+        payment_qr_check(kind=method.kind, details=method.details, kept_sha256=method.qr_sha256)
+        method.qr_checked = True
     after = {name: getattr(method, name) for name in before}
     if after == before:
         return PaymentChange.NOTHING

@@ -5,6 +5,7 @@ import io
 import json
 
 import pytest
+import segno
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
@@ -17,7 +18,7 @@ from donations import services
 from donations.models import PaymentMethod
 from ledger.models import Evidence, LedgerEntry
 from ledger.schemas import PAYMENT_KINDS, PayloadError, validate_payload
-from tests.aidhub.test_uploads import GPS_IFD, jpeg_with_gps
+from tests.aidhub.test_uploads import GPS_IFD
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock]
@@ -149,8 +150,20 @@ def test_only_the_organiser_can_change_the_details(fundraiser):
     assert LedgerEntry.objects.filter(kind="payment_details").count() == 1
 
 
+def qr_jpeg_with_gps(text: str = "https://kaspi.kz/pay?phone=%2B77015550122") -> bytes:
+    """A phone's photo of a QR code that pays Kaspi's details, with GPS in its EXIF."""
+    png = io.BytesIO()
+    segno.make(text, error="m").save(png, kind="png", scale=8, border=4)
+    exif = Image.Exif()
+    exif[GPS_IFD] = {1: "N", 2: (39.0, 50.0, 24.0), 3: "E", 4: (69.0, 31.0, 48.0)}
+    out = io.BytesIO()
+    Image.open(png).convert("RGB").save(out, "JPEG", exif=exif)
+    assert Image.open(io.BytesIO(out.getvalue())).getexif().get_ifd(GPS_IFD)
+    return out.getvalue()
+
+
 def test_a_qr_code_is_published_as_evidence_without_its_metadata(fundraiser, media):
-    add(fundraiser, qr=clean_image(jpeg_with_gps()))
+    add(fundraiser, qr=clean_image(qr_jpeg_with_gps()))
     method = PaymentMethod.objects.get()
     payload = last_payload()
     assert payload["methods"][0]["qr"] == method.qr_sha256
@@ -164,7 +177,7 @@ def test_a_qr_code_is_published_as_evidence_without_its_metadata(fundraiser, med
 def test_the_fundraiser_page_shows_the_ways_to_pay_the_warning_and_what_is_checked(
     client, fundraiser, media
 ):
-    add(fundraiser, qr=clean_image(jpeg_with_gps()))
+    add(fundraiser, qr=clean_image(qr_jpeg_with_gps()))
     add(fundraiser, **MBANK)
     entry = LedgerEntry.objects.filter(kind="payment_details").latest("index")
     page = client.get(page_url(fundraiser)).text
@@ -206,7 +219,7 @@ def test_the_ledger_entry_page_reads_the_list(client, fundraiser):
 def test_the_organiser_adds_changes_and_removes_through_the_manage_page(client, fundraiser, media):
     login(client, fundraiser.organiser)
     qr = io.BytesIO()
-    Image.new("RGB", (120, 120), "white").save(qr, "PNG")
+    segno.make("card:4169000000000001", error="m").save(qr, kind="png", scale=6)
     response = client.post(page_url(fundraiser, "payment-methods/new/"), {
         "kind": "card_to_card", "label": "Optima", "details": "4169 0000 0000 0001",
         "currency": "KGS", "recipient_name": "", "active": "on",
@@ -219,10 +232,11 @@ def test_the_organiser_adds_changes_and_removes_through_the_manage_page(client, 
     assert "4169 0000 0000 0001" in manage
     response = client.post(page_url(fundraiser, f"payment-methods/{method.pk}/"), {
         "kind": "card_to_card", "label": "Optima", "details": "4169 0000 0000 0002",
-        "currency": "KGS", "order": "1", "active": "on",
+        "currency": "KGS", "order": "1", "active": "on", "qr_remove": "on",  # it pays ...0001
     })  # fmt: skip
     assert response.status_code == 302
     assert last_payload()["methods"][0]["details"] == "4169 0000 0000 0002"
+    assert "qr" not in last_payload()["methods"][0]
     response = client.post(page_url(fundraiser, f"payment-methods/{method.pk}/remove/"))
     assert response.status_code == 302 and not PaymentMethod.objects.exists()
     assert LedgerEntry.objects.filter(kind="payment_details").count() == 3
