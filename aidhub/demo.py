@@ -19,6 +19,8 @@ from aidhub.uploads import CleanFile, clean_image
 from deliveries import services as delivery_services
 from donations import services as donation_services
 from donations.models import ExchangeRate, Fundraiser
+from groups import services as group_services
+from groups.models import Group, Member
 from hubs import services as hub_services
 from hubs.models import Hub, Item, Membership, Place, Region, StockMovement
 from ledger import services as ledger
@@ -43,7 +45,25 @@ DEMO_USERS = [
     DemoUser("volunteer", "volunteer", "Bakyt"),
     DemoUser("volunteer2", "volunteer", "Nurlan"),
     DemoUser("organizer", "fundraiser organizer", "Dana"),
+    DemoUser("almaty-treasurer", "treasurer of the Almaty group", "Saule"),
 ]
+
+# Two groups tell the story: the Almaty initiative raises the money, the Batken group runs
+# the hubs and the deliveries. slug, name, country, description, organiser, {username: roles}
+GROUPS = [
+    (
+        "almaty-initiative", "Almaty initiative", "KZ",
+        "Journalists and friends in Almaty raising money for evacuees across the border.",
+        "organizer", {"almaty-treasurer": ["treasurer"]},
+    ),
+    (
+        "batken-volunteers", "Batken volunteers", "KG",
+        "Volunteers who run the collection points and drive aid to villages near Isfana.",
+        "coordinator", {"volunteer": ["volunteer"], "volunteer2": ["volunteer"]},
+    ),
+]  # fmt: skip
+HUBS_GROUP = "batken-volunteers"
+FUNDRAISER_GROUP = "almaty-initiative"
 
 REGIONS = [
     ("batken", "Batken"),
@@ -321,6 +341,7 @@ def seed() -> list[DemoUser]:
     """Create (or leave as they are) the demo users, hubs, places, stock, requests and the
     ledger entries; sign a checkpoint. Returns the users for printing."""
     seed_users()
+    seed_groups()
     seed_catalogue()
     seed_subscriptions()
     if not StockMovement.objects.exists():
@@ -354,6 +375,17 @@ def seed_users() -> None:
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
+
+
+def seed_groups() -> None:
+    for slug, name, country, description, organiser, roles in GROUPS:
+        group = Group.objects.filter(slug=slug).first() or group_services.group_create(
+            name=name, slug=slug, country=country, description=description,
+            first_organiser=demo_account(organiser), by=None,
+        )  # fmt: skip
+        for username, names in roles.items():
+            for role in names:
+                Member.objects.get_or_create(group=group, user=demo_account(username), role=role)
 
 
 def seed_subscriptions() -> None:
@@ -400,6 +432,7 @@ def seed_catalogue() -> None:
                 "name": name,
                 "kind": kind,
                 "region": Region.objects.get(slug=region),
+                "group": Group.objects.get(slug=HUBS_GROUP),
                 "address": address,
                 "latitude": Decimal(lat),
                 "longitude": Decimal(lon),
@@ -710,6 +743,7 @@ def seed_fundraiser() -> Fundraiser:
                 "public ledger, with receipts and delivery photos."
             ),
             "organiser": demo_account("organizer"),
+            "group": Group.objects.get(slug=FUNDRAISER_GROUP),
             "region": Region.objects.get(slug="batken"),
             "goal_amount": Decimal("10500000"),
             "currency": "KZT",

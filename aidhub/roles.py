@@ -15,6 +15,9 @@ from django.utils.functional import SimpleLazyObject
 
 from deliveries.models import Delivery
 from donations.models import Fundraiser
+from donations.queries import organised_fundraisers
+from groups.models import Role
+from groups.queries import groups_held
 from hubs.models import Hub, Membership
 from hubs.queries import coordinated_hubs
 
@@ -48,11 +51,12 @@ class Roles:
 def roles_of(user: AbstractBaseUser) -> Roles:
     if not user.is_authenticated:
         return Roles()
-    organised = Fundraiser.objects.all() if user.is_superuser else user.fundraisers.all()
+    organised = organised_fundraisers(user)
     return Roles(
         hubs=list(coordinated_hubs(user).order_by("name")[:MAX_LINKS]),
         fundraisers=list(organised.order_by("title")[:MAX_LINKS]),
         volunteer=Membership.objects.filter(user=user, role=Membership.Role.VOLUNTEER).exists()
+        or groups_held(user, (Role.VOLUNTEER,)).exists()
         or Delivery.objects.filter(volunteer=user).exists(),
         admin_url=f"/{settings.ADMIN_URL}" if user.is_staff else "",
     )

@@ -39,15 +39,17 @@ EXEMPT_PREFIXES = (
 
 
 def needs_two_factor(user) -> bool:
-    """Coordinators, organisers and staff hold other people's data: they sign in twice."""
+    """Coordinators, a group's organisers and treasurers, and staff hold other people's data
+    or money: they sign in twice."""
     if not user.is_authenticated:
         return False
     if user.is_superuser or user.is_staff:
         return True
     from donations.queries import is_organiser
+    from groups.queries import MONEY_ROLES, groups_held
     from hubs.queries import is_coordinator
 
-    return is_coordinator(user) or is_organiser(user)
+    return is_coordinator(user) or is_organiser(user) or groups_held(user, MONEY_ROLES).exists()
 
 
 class RejectNulMiddleware:

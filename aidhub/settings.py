@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "aidhub",
     "ledger",
     "notifications",
+    "groups",
     "hubs",
     "donations",
     "deliveries",

@@ -8,8 +8,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from hubs.models import Membership
-from hubs.queries import OnTheWay, coordinated_hubs
+from hubs.queries import OnTheWay, coordinated_hubs, served_hubs
 
 from . import services
 from .models import Delivery, DeliveryLine, Handover, ProofOfDelivery
@@ -27,10 +26,11 @@ def visible_to(user: AbstractBaseUser) -> QuerySet[Delivery]:
         return Delivery.objects.none()
     if user.is_superuser:
         return Delivery.objects.all()
-    member_hubs = Membership.objects.filter(user=user).values("hub_id")
     return Delivery.objects.filter(
-        Q(volunteer=user) | Q(hub__in=coordinated_hubs(user)) | (Q(hub__in=member_hubs) & _free())
-    ).distinct()
+        Q(volunteer=user)
+        | Q(hub__in=coordinated_hubs(user))
+        | (Q(hub__in=served_hubs(user)) & _free())
+    )
 
 
 def with_details(deliveries: QuerySet[Delivery]) -> QuerySet[Delivery]:
@@ -45,9 +45,8 @@ def my_deliveries(user: AbstractBaseUser) -> tuple[list[Delivery], list[Delivery
     mine = with_details(
         Delivery.objects.filter(volunteer=user, status__in=[S.CLAIMED, S.DISPATCHED, S.DELIVERED])
     ).order_by("status", "created_at")
-    member_hubs = Membership.objects.filter(user=user).values("hub_id")
     free = (
-        with_details(Delivery.objects.filter(_free(), hub__in=member_hubs))
+        with_details(Delivery.objects.filter(_free(), hub__in=served_hubs(user)))
         .exclude(volunteer=user)
         .order_by("created_at")
     )

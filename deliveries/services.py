@@ -19,8 +19,9 @@ from django.utils.translation import gettext as _
 from aidhub import audit, clock
 from aidhub.uploads import CleanFile
 from donations.models import Donation, Expense, Fundraiser, PaymentMethod
+from hubs import queries as hub_queries
 from hubs import services as hub_services
-from hubs.models import Hub, Item, Membership, Place, SupplyRequest
+from hubs.models import Hub, Item, Place, SupplyRequest
 from ledger import services as ledger
 from ledger.models import Evidence
 from notifications import queries as notification_queries
@@ -67,14 +68,11 @@ def _transition(
 
 
 def _is_volunteer_of(user: AbstractBaseUser, hub: Hub) -> bool:
-    return Membership.objects.filter(user=user, hub=hub).exists()
+    return hub_queries.serves(user, hub)
 
 
 def _is_coordinator_of(user: AbstractBaseUser, hub: Hub) -> bool:
-    return (
-        user.is_superuser
-        or Membership.objects.filter(user=user, hub=hub, role=Membership.Role.COORDINATOR).exists()
-    )
+    return hub_queries.is_coordinator(user, hub)
 
 
 @transaction.atomic
@@ -510,7 +508,6 @@ def coordinator_digest(*, now: datetime | None = None) -> int:
     """The daily summary each coordinator gets for each of their hubs: stock running low,
     requests waiting more than 48 hours, deliveries awaiting verification, expired claims.
     Facts, not sentences, are stored: the message is worded in the reader's language."""
-    from django.contrib.auth import get_user_model
     from django.db.models import Sum
 
     from hubs.models import StockLevel, SupplyRequestLine
@@ -543,12 +540,7 @@ def coordinator_digest(*, now: datetime | None = None) -> int:
         }
         if not any(facts.values()):
             continue
-        coordinators = (
-            get_user_model()
-            .objects.filter(memberships__hub=hub, memberships__role=Membership.Role.COORDINATOR)
-            .exclude(email="")
-            .distinct()
-        )
+        coordinators = hub_queries.hub_coordinators(hub).exclude(email="")
         languages = notification_queries.languages_of(user.pk for user in coordinators)
         for user in coordinators:
             sent += notifications.notify_address(

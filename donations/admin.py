@@ -1,11 +1,14 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin
 
 from aidhub.uploads import clean_image
+from groups.queries import MONEY_ROLES, groups_where
+from hubs.models import Hub
 
 from . import services
 from .forms import PAYMENT_METHOD_NOTICE, PAYMENT_METHOD_QR_HELP
@@ -18,21 +21,21 @@ from .models import (
     GiftInKind,
     PaymentMethod,
 )
-from .queries import is_organiser, may_organise
+from .queries import is_organiser, may_organise, organised_fundraisers
 
 
 class OrganiserScopedAdmin(admin.ModelAdmin):
     """Organisers see their own fundraisers' rows; money rows are written by the services only
     (with their ledger entries), so the admin shows them read-only."""
 
-    fundraiser_path = "fundraiser__organiser"
+    fundraiser_path = "fundraiser"
 
     def get_queryset(self, request):
         rows = super().get_queryset(request)
         return (
             rows
             if request.user.is_superuser
-            else rows.filter(**{self.fundraiser_path: request.user})
+            else rows.filter(**{f"{self.fundraiser_path}__in": organised_fundraisers(request.user)})
         )
 
     def has_module_permission(self, request):
@@ -74,9 +77,10 @@ TITLE_FIELDS = ["title_en", "title_ru", "title_ky", "title_kk", "title_uz", "tit
 
 @admin.register(Fundraiser)
 class FundraiserAdmin(TranslationAdmin, OrganiserScopedAdmin):
-    fundraiser_path = "organiser"
-    list_display = ["title", "organiser", "goal_amount", "currency", "status", "starts_on"]
+    fundraiser_path = "pk"
+    list_display = ["title", "group", "goal_amount", "currency", "status", "starts_on"]
     list_filter = ["status", "currency"]
+    list_select_related = ["group"]
     search_fields = [*TITLE_FIELDS, "slug"]
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["places", "hubs"]
@@ -91,7 +95,19 @@ class FundraiserAdmin(TranslationAdmin, OrganiserScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # The currency and goal underpin every converted amount once money has come in.
-        return [] if obj is None else ["slug", "currency", "organiser"]
+        # The group is chosen by a superuser; an organiser's fundraiser stays in their group.
+        fixed = [] if obj is None else ["slug", "currency", "organiser"]
+        return fixed if request.user.is_superuser else [*fixed, "group"]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        # An organiser links only their group's hubs (and keeps the links a superuser made):
+        # a hub of another group takes goods only with its consent (a later step).
+        if db_field.name == "hubs" and not request.user.is_superuser:
+            allowed = Q(group__in=groups_where(request.user, MONEY_ROLES))
+            if obj_id := request.resolver_match.kwargs.get("object_id"):
+                allowed |= Q(fundraiser__pk=obj_id)
+            kwargs["queryset"] = Hub.objects.filter(allowed).distinct()
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_prepopulated_fields(self, request, obj=None):
         # The slug is filled from the title only while it can still be typed: once read-only,
@@ -164,7 +180,7 @@ class PaymentMethodAdmin(OrganiserScopedAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "fundraiser" and not request.user.is_superuser:
-            kwargs["queryset"] = Fundraiser.objects.filter(organiser=request.user)
+            kwargs["queryset"] = organised_fundraisers(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):

@@ -43,8 +43,19 @@ class Fundraiser(models.Model):
     slug = models.SlugField(_("public id"), unique=True)
     title = models.CharField(_("title"), max_length=150)
     story = models.TextField(_("story"), blank=True)
+    group = models.ForeignKey(
+        "groups.Group",
+        on_delete=models.PROTECT,
+        related_name="fundraisers",
+        verbose_name=_("group"),
+    )
+    # The account that started it. Who may act for it follows from the group's roles
+    # (groups.queries), not from this field.
     organiser = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="fundraisers"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="fundraisers",
+        verbose_name=_("started by"),
     )
     region = models.ForeignKey(
         Region, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("region helped")

@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
+from groups.queries import MONEY_ROLES, groups_where, holds
 from hubs.models import Category, Hub
 from ledger.models import LedgerEntry
 
@@ -23,36 +24,53 @@ def public_fundraisers() -> QuerySet[Fundraiser]:
 
 def public_fundraiser(slug: str) -> Fundraiser:
     return get_object_or_404(
-        Fundraiser.objects.select_related("region", "organiser").prefetch_related("places", "hubs"),
+        Fundraiser.objects.select_related("region", "organiser", "group").prefetch_related(
+            "places", "hubs"
+        ),
         slug=slug,
     )
 
 
 def supplied_hubs(fundraiser: Fundraiser) -> QuerySet[Hub]:
-    """The active hubs whose stock this fundraiser's purchases may go into: only the hubs linked
-    to it. (Until groups exist, a link is the only consent a hub gives to another's goods.)"""
-    return Hub.objects.filter(is_active=True, fundraiser=fundraiser).order_by("name")
+    """The active hubs whose stock this fundraiser's purchases may go into: the hubs of its own
+    group and the hubs linked to it. (Until a hub of another group can accept goods itself, a
+    link, which only a superuser can make across groups, is the consent it gives.)"""
+    return (
+        Hub.objects.filter(
+            Q(group_id=fundraiser.group_id) | Q(fundraiser=fundraiser), is_active=True
+        )
+        .distinct()
+        .order_by("name")
+    )
+
+
+def organised_fundraisers(user: AbstractBaseUser) -> QuerySet[Fundraiser]:
+    """The fundraisers `user` may act for: those of the groups where they are an active
+    organiser or treasurer (every fundraiser for a superuser)."""
+    if not user.is_authenticated:
+        return Fundraiser.objects.none()
+    if user.is_superuser:
+        return Fundraiser.objects.all()
+    return Fundraiser.objects.filter(group__in=groups_where(user, MONEY_ROLES))
 
 
 def is_organiser(user: AbstractBaseUser) -> bool:
-    """Whether `user` organises any fundraiser; nobody signed out does."""
-    return user.is_authenticated and Fundraiser.objects.filter(organiser=user).exists()
+    """Whether `user` may act for any fundraiser; nobody signed out does."""
+    return user.is_authenticated and organised_fundraisers(user).exists()
 
 
 def may_organise(user: AbstractBaseUser, fundraiser: Fundraiser) -> bool:
-    """Whether `user` may act for `fundraiser`: its organiser, or a superuser. The one home of
-    this rule: views, services and the admin all ask it."""
-    return user.is_authenticated and (user.is_superuser or fundraiser.organiser_id == user.pk)
+    """Whether `user` may act for `fundraiser`: an active organiser or treasurer of its group,
+    or a superuser. The one home of this rule: views, services and the admin all ask it.
+    (`Fundraiser.organiser` is only who started it.)"""
+    return holds(user, fundraiser.group_id, MONEY_ROLES)
 
 
 def organised_fundraiser(user: AbstractBaseUser, slug: str) -> Fundraiser:
-    """The fundraiser if `user` organises it (or is a superuser); 404 for everyone else."""
+    """The fundraiser if `user` may act for it; 404 for everyone else."""
     if not user.is_authenticated:
         raise Fundraiser.DoesNotExist
-    fundraisers = Fundraiser.objects.all()
-    if not user.is_superuser:
-        fundraisers = fundraisers.filter(organiser=user)
-    return get_object_or_404(fundraisers, slug=slug)
+    return get_object_or_404(organised_fundraisers(user), slug=slug)
 
 
 @dataclass

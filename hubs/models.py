@@ -153,6 +153,9 @@ class Hub(CanonicalName, models.Model):
 
     slug = models.SlugField(_("public id"), unique=True)
     name = models.CharField(_("name"), max_length=120)
+    group = models.ForeignKey(
+        "groups.Group", on_delete=models.PROTECT, related_name="hubs", verbose_name=_("group")
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name=_("region"))
     address = models.CharField(_("address"), max_length=200)

@@ -11,6 +11,8 @@ from django.db.models import Count, Min, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from groups import queries as group_queries
+
 from .models import Hub, Membership, Place, Region, StockLevel, SupplyRequest, SupplyRequestLine
 
 OPEN = [SupplyRequest.Status.OPEN, SupplyRequest.Status.PARTLY]
@@ -20,14 +22,25 @@ OPEN = [SupplyRequest.Status.OPEN, SupplyRequest.Status.PARTLY]
 
 
 def coordinated_hubs(user: AbstractBaseUser) -> QuerySet[Hub]:
-    """The hubs a user coordinates (every hub for a superuser)."""
+    """The hubs a user coordinates: those they coordinate as a hub member, and every hub of a
+    group where they are an organiser or coordinator (every hub for a superuser)."""
     if not user.is_authenticated:
         return Hub.objects.none()
     if user.is_superuser:
         return Hub.objects.all()
-    return Hub.objects.filter(
-        memberships__user=user, memberships__role=Membership.Role.COORDINATOR
-    ).distinct()
+    own = Membership.objects.filter(user=user, role=Membership.Role.COORDINATOR)
+    groups = group_queries.groups_where(user, group_queries.COORDINATING_ROLES)
+    return Hub.objects.filter(Q(pk__in=own.values("hub_id")) | Q(group__in=groups))
+
+
+def served_hubs(user: AbstractBaseUser) -> QuerySet[Hub]:
+    """The hubs a user may serve (see and claim their free deliveries): those they are a member
+    of, and every hub of a group they hold a role in."""
+    if not user.is_authenticated:
+        return Hub.objects.none()
+    own = Membership.objects.filter(user=user)
+    groups = group_queries.groups_held(user, group_queries.SERVING_ROLES)
+    return Hub.objects.filter(Q(pk__in=own.values("hub_id")) | Q(group__in=groups))
 
 
 def is_coordinator(user: AbstractBaseUser, hub: Hub | None = None) -> bool:
@@ -35,13 +48,31 @@ def is_coordinator(user: AbstractBaseUser, hub: Hub | None = None) -> bool:
     return hubs.filter(pk=hub.pk).exists() if hub else hubs.exists()
 
 
+def serves(user: AbstractBaseUser, hub: Hub) -> bool:
+    """Whether `user` is a volunteer (or more) of `hub`."""
+    return served_hubs(user).filter(pk=hub.pk).exists()
+
+
+def hub_coordinators(hub: Hub) -> QuerySet:
+    """The active accounts that coordinate `hub` (superusers are not counted)."""
+    own = Membership.objects.filter(hub=hub, role=Membership.Role.COORDINATOR)
+    group = group_queries.active_members().filter(
+        group_id=hub.group_id, role__in=group_queries.COORDINATING_ROLES
+    )
+    return get_user_model().objects.filter(
+        Q(pk__in=own.values("user_id")) | Q(pk__in=group.values("user_id")), is_active=True
+    )
+
+
 def hub_people(user: AbstractBaseUser) -> QuerySet:
-    """The accounts a user may see listed: the members of the hubs they coordinate (every
-    account for a superuser). Nobody else is shown a list of the site's users."""
+    """The accounts a user may see listed: the members of their groups and of the hubs they
+    coordinate (every account for a superuser). Nobody else is shown a list of the site's
+    users."""
     accounts = get_user_model().objects.all()
     if user.is_authenticated and user.is_superuser:
         return accounts
-    return accounts.filter(memberships__hub__in=coordinated_hubs(user)).distinct()
+    hub_members = Membership.objects.filter(hub__in=coordinated_hubs(user)).values("user_id")
+    return accounts.filter(Q(pk__in=hub_members) | Q(pk__in=group_queries.group_people_ids(user)))
 
 
 # ---- public pages ---------------------------------------------------------------------------

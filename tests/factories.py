@@ -5,6 +5,7 @@ from decimal import Decimal
 import factory
 from django.contrib.auth import get_user_model
 
+from groups.models import Group, Member
 from hubs.models import Hub, Item, Membership, Place, Region, StockLevel
 
 PASSWORD = "correct horse battery staple"
@@ -17,6 +18,33 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     password = factory.django.Password(PASSWORD)
+
+
+class GroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Group
+        django_get_or_create = ["slug"]
+
+    slug = factory.Sequence(lambda n: f"group-{n}")
+    name = factory.Sequence(lambda n: f"Group {n}")
+    country = "KG"
+
+
+class MemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Member
+
+    group = factory.SubFactory(GroupFactory)
+    user = factory.SubFactory(UserFactory)
+    role = Member.Role.ORGANISER
+
+
+def organised_by(user) -> dict:
+    """Fields for a fundraiser that `user` started and organises: its group is theirs (one
+    group per account, made on first use, with them as its organiser)."""
+    group = GroupFactory(slug=f"group-of-{user.username}", name=f"{user.username}'s group")
+    Member.objects.get_or_create(group=group, user=user, role=Member.Role.ORGANISER)
+    return {"organiser": user, "group": group}
 
 
 class RegionFactory(factory.django.DjangoModelFactory):
@@ -58,6 +86,7 @@ class HubFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Hub {n}")
     kind = Hub.Kind.COLLECTION_POINT
     region = factory.LazyFunction(lambda: RegionFactory(slug="bishkek", name="Bishkek city"))
+    group = factory.SubFactory(GroupFactory)
     address = "Somewhere in Bishkek"
     accepts = ["food"]
 

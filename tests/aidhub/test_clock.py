@@ -13,7 +13,7 @@ from django.utils import timezone
 from aidhub import clock
 from donations import services, statements
 from donations.models import Donation, ExchangeRate, Fundraiser
-from tests.factories import UserFactory
+from tests.factories import UserFactory, organised_by
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
@@ -59,7 +59,7 @@ def test_a_statement_row_dated_today_is_never_in_the_future(zone, hhmm):
 
 def _fundraiser() -> Fundraiser:
     return Fundraiser.objects.create(
-        slug="almaty", title="Almaty for Batken", organiser=UserFactory(), currency="KZT",
+        slug="almaty", title="Almaty for Batken", **organised_by(UserFactory()), currency="KZT",
         goal_amount=Decimal(1_000_000), starts_on=date(2026, 11, 1),
     )  # fmt: skip
 

@@ -27,6 +27,7 @@ from tests.factories import (
     MembershipFactory,
     PlaceFactory,
     UserFactory,
+    organised_by,
 )
 from tests.ledger.factories import jpeg_bytes
 
@@ -237,7 +238,7 @@ def _build_world() -> dict:
     fundraiser = Fundraiser.objects.create(
         slug="batken",
         title="Batken",
-        organiser=users["organiser"],
+        **organised_by(users["organiser"]),
         goal_amount=1000,
         currency="KZT",
         starts_on=timezone.localdate(),

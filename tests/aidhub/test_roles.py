@@ -5,7 +5,14 @@ from django.urls import reverse
 
 from deliveries.models import Delivery
 from donations.models import Fundraiser
-from tests.factories import PASSWORD, HubFactory, MembershipFactory, PlaceFactory, UserFactory
+from tests.factories import (
+    PASSWORD,
+    HubFactory,
+    MembershipFactory,
+    PlaceFactory,
+    UserFactory,
+    organised_by,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +30,7 @@ def fundraiser(db):
     from decimal import Decimal
 
     return Fundraiser.objects.create(
-        slug="almaty", title="Almaty for Batken", organiser=UserFactory(username="dana"),
+        slug="almaty", title="Almaty for Batken", **organised_by(UserFactory(username="dana")),
         currency="KZT", goal_amount=Decimal(1000), starts_on=date(2026, 11, 1),
     )  # fmt: skip
 

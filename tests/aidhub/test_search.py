@@ -14,7 +14,7 @@ from aidhub import search
 from donations.models import Fundraiser
 from hubs import services
 from hubs.models import Place, SupplyRequest
-from tests.factories import HubFactory, ItemFactory, PlaceFactory, UserFactory
+from tests.factories import HubFactory, ItemFactory, PlaceFactory, UserFactory, organised_by
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,7 @@ def world():
     )  # fmt: skip
     organiser = UserFactory(username="zarina-organiser")
     fundraiser = Fundraiser.objects.create(
-        slug="water-for-isfana", title="Вода для Исфаны", organiser=organiser,
+        slug="water-for-isfana", title="Вода для Исфаны", **organised_by(organiser),
         goal_amount=Decimal("100000"), currency="KGS", starts_on=timezone.localdate(),
     )  # fmt: skip
     return {"place": place, "hub": hub, "item": water, "request": request, "fundraiser": fundraiser}
@@ -203,7 +203,7 @@ def test_a_search_makes_the_same_number_of_queries_however_much_it_finds(client,
         ItemFactory(slug=f"isfana-item-{n}", name=f"Isfana item {n}")
         services.request_create(hub=world["hub"], place=place, lines=[(water, 1)], by=None)
         Fundraiser.objects.create(
-            slug=f"isfana-{n}", title=f"Isfana {n}", organiser=world["fundraiser"].organiser,
+            slug=f"isfana-{n}", title=f"Isfana {n}", **organised_by(world["fundraiser"].organiser),
             goal_amount=Decimal("1"), currency="KGS", starts_on=timezone.localdate(),
         )  # fmt: skip
     with CaptureQueriesContext(connection) as many:

@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.factories import PASSWORD, HubFactory, MembershipFactory, UserFactory
+from tests.factories import PASSWORD, HubFactory, MembershipFactory, UserFactory, organised_by
 
 pytestmark = pytest.mark.django_db
 
@@ -392,7 +392,7 @@ def test_a_fundraisers_admin_page_opens(client, superuser):
     from donations.models import Fundraiser
 
     fundraiser = Fundraiser.objects.create(
-        slug="almaty-for-batken", title="Almaty for Batken", organiser=superuser,
+        slug="almaty-for-batken", title="Almaty for Batken", **organised_by(superuser),
         goal_amount=Decimal("10500000"), currency="KZT", starts_on=datetime.date(2026, 11, 28),
     )  # fmt: skip
     client.force_login(superuser)

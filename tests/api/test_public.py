@@ -12,6 +12,7 @@ from donations.queries import totals
 from hubs.models import SupplyRequest
 from ledger.models import LedgerEntry
 from ledger.queries import Filters, filtered_entries
+from tests.factories import organised_by
 
 pytestmark = pytest.mark.django_db
 
@@ -120,7 +121,7 @@ def test_the_fundraiser_list_takes_the_same_queries_for_one_or_many(
         Fundraiser.objects.create(
             slug=f"more-{n}",
             title=f"More {n}",
-            organiser=base.organiser,
+            **organised_by(base.organiser),
             goal_amount=100,
             currency="KGS",
             starts_on=base.starts_on,

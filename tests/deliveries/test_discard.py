@@ -18,6 +18,7 @@ from donations import services as donation_services
 from donations.models import Donation, Fundraiser, PaymentMethod
 from ledger.models import Evidence
 from tests.deliveries.test_faces import face_photo
+from tests.factories import organised_by
 from tests.ledger.factories import jpeg_bytes
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +60,7 @@ def reject(delivery, coordinator):
 @pytest.fixture
 def fundraiser(coordinator):
     return Fundraiser.objects.create(
-        slug="almaty-for-batken", title="Almaty for Batken", organiser=coordinator,
+        slug="almaty-for-batken", title="Almaty for Batken", **organised_by(coordinator),
         goal_amount=Decimal("1000000"), currency="KZT", starts_on=timezone.localdate(),
     )  # fmt: skip
 

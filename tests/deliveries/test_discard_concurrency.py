@@ -21,7 +21,14 @@ from hubs.models import Membership
 from ledger import services as ledger_services
 from ledger.models import Evidence
 from tests.deliveries.test_faces import face_photo
-from tests.factories import HubFactory, ItemFactory, MembershipFactory, PlaceFactory, UserFactory
+from tests.factories import (
+    HubFactory,
+    ItemFactory,
+    MembershipFactory,
+    PlaceFactory,
+    UserFactory,
+    organised_by,
+)
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="row locks need PostgreSQL"
@@ -94,7 +101,7 @@ def test_an_upload_of_the_same_bytes_in_flight_keeps_the_original(
         "fundraiser": Fundraiser.objects.create(
             slug="almaty-for-batken",
             title="Almaty for Batken",
-            organiser=coordinator,
+            **organised_by(coordinator),
             goal_amount=Decimal("1000000"),
             currency="KZT",
             starts_on=timezone.localdate(),

@@ -11,7 +11,7 @@ from aidhub.uploads import CleanFile
 from donations import services
 from donations.models import Donation, ExpenseReceiptOriginal, Fundraiser
 from ledger.models import Evidence, LedgerEntry
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, UserFactory, organised_by
 from tests.ledger.factories import jpeg_bytes
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +39,7 @@ def as_organiser(client, organiser):
 def other_fundraiser(fundraiser):
     return Fundraiser.objects.create(
         slug="bishkek-for-osh", title="Bishkek for Osh",
-        organiser=UserFactory(username="erlan", is_staff=True),
+        **organised_by(UserFactory(username="erlan", is_staff=True)),
         goal_amount=fundraiser.goal_amount, currency="KZT", starts_on=fundraiser.starts_on,
     )  # fmt: skip
 

@@ -13,7 +13,7 @@ from donations.models import Fundraiser
 from ledger import queries as ledger_queries
 from ledger import services as ledger_services
 from ledger.models import LedgerEntry, LedgerRef
-from tests.factories import UserFactory
+from tests.factories import UserFactory, organised_by
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
@@ -70,7 +70,7 @@ def test_an_empty_translation_falls_back_to_english(translated):
 def test_a_title_written_while_russian_is_active_keeps_english_canonical(organiser):
     with translation.override("ru"):
         fundraiser = Fundraiser.objects.create(
-            slug="osh-winter", title="Osh winter", organiser=organiser, goal_amount=100,
+            slug="osh-winter", title="Osh winter", **organised_by(organiser), goal_amount=100,
             currency="KGS", starts_on=timezone.localdate(),
         )  # fmt: skip
     fundraiser.refresh_from_db()
@@ -130,7 +130,8 @@ def test_ledger_list_asks_for_titles_once_however_many_entries_and_fundraisers(
     assert f"«{RU_TITLE}»" in text
     for n in range(6):
         other = Fundraiser.objects.create(
-            slug=f"other-{n}", title=f"Other {n}", title_ru=f"Другой {n}", organiser=organiser,
+            slug=f"other-{n}", title=f"Other {n}", title_ru=f"Другой {n}",
+            **organised_by(organiser),
             goal_amount=100, currency="KGS", starts_on=timezone.localdate(),
         )  # fmt: skip
         donate(other, amount="10.00")

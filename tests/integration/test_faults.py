@@ -37,6 +37,7 @@ from tests.factories import (
     MembershipFactory,
     PlaceFactory,
     UserFactory,
+    organised_by,
     stock,
 )
 from tests.ledger.factories import jpeg_bytes
@@ -58,7 +59,7 @@ def crew(media):
     flour = ItemFactory()
     stock(hub, flour, "1000")
     fundraiser = Fundraiser.objects.create(
-        slug="batken", title="Batken", organiser=coordinator, goal_amount=100, currency="KZT",
+        slug="batken", title="Batken", **organised_by(coordinator), goal_amount=100, currency="KZT",
         starts_on=timezone.localdate(),
     )  # fmt: skip
     place = PlaceFactory()

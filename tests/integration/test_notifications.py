@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from notifications import services
 from notifications.models import Notification, Subscription
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, UserFactory, organised_by
 from tests.notifications.receiver import Receiver
 
 from .conftest import start_worker, stop_worker, wait_for
@@ -41,7 +41,7 @@ def test_a_donation_recorded_while_redis_is_down_is_told_once_redis_is_back(
     fundraiser = Fundraiser.objects.create(
         slug="batken",
         title="Batken",
-        organiser=organiser,
+        **organised_by(organiser),
         goal_amount=100,
         currency="KZT",
         starts_on=timezone.localdate() - timedelta(days=1),

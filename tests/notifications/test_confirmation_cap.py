@@ -11,6 +11,7 @@ from django.utils import timezone
 from donations.models import Fundraiser
 from notifications import services
 from notifications.models import Notification, Subscription
+from tests.factories import organised_by
 
 pytestmark = pytest.mark.django_db
 SUBSCRIBE = "/notifications/subscribe/"
@@ -32,7 +33,7 @@ def test_many_fundraisers_followed_by_one_address_mail_it_three_times_a_day(clie
     for i in range(5):
         slugs.append(f"winter-coal-{i}")
         Fundraiser.objects.create(
-            slug=slugs[-1], title=f"Coal {i}", organiser=fundraiser.organiser,
+            slug=slugs[-1], title=f"Coal {i}", **organised_by(fundraiser.organiser),
             goal_amount=1000, currency="KGS", starts_on=timezone.localdate(),
         )  # fmt: skip
     answers = [follow(client, slug) for slug in slugs]
