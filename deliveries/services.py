@@ -353,9 +353,11 @@ def delivery_verify(*, delivery: Delivery, coordinator: AbstractBaseUser) -> int
         kind="delivery",
         scopes=[("fundraiser", f.slug) for f in fundraisers],
         context={
-            "place": delivery.place.name,
+            "place": notifications.in_languages(lambda: delivery.place.name),
             "people": proof.people,
-            "fundraiser": ", ".join(f.title for f in fundraisers),
+            "fundraiser": notifications.in_languages(
+                lambda: ", ".join(f.title for f in fundraisers)
+            ),
             "items": hub_services.items_by_language(lines),
             "path": f"/ledger/{entry.index}/",
             "photo_url": f"{settings.SITE_URL}/ledger/evidence/{photos[0]}" if photos else "",
@@ -549,7 +551,11 @@ def coordinator_digest(*, now: datetime | None = None) -> int:
                 channel="email",
                 address=user.email,
                 language=languages[user.pk],  # each coordinator reads it in their language
-                context={"hub": hub.name, **facts, "path": f"/hubs/{hub.slug}/manage/"},
+                context={
+                    "hub": notifications.in_languages(lambda hub=hub: hub.name),
+                    **facts,
+                    "path": f"/hubs/{hub.slug}/manage/",
+                },
             )
     return sent
 

@@ -205,10 +205,11 @@ def _announce_milestones(fundraiser: Fundraiser, *, before: Decimal, added: Deci
                 kind="milestone",
                 scopes=[("fundraiser", fundraiser.slug)],
                 context={
-                    "fundraiser": fundraiser.title,
+                    "fundraiser": notifications.in_languages(lambda: fundraiser.title),
                     "percent": percent,
-                    "raised": f"{after:,.0f}",
-                    "goal": f"{fundraiser.goal_amount:,.0f}",
+                    # Whole numbers, written in each reader's format when sent.
+                    "raised": f"{after:.0f}",
+                    "goal": f"{fundraiser.goal_amount:.0f}",
                     "currency": fundraiser.currency,
                     "path": fundraiser.get_absolute_url(),
                 },

@@ -569,10 +569,11 @@ def items_by_language(lines: Iterable[tuple[Item, Decimal]]) -> dict[str, str]:
 def _announce_request(request: SupplyRequest, event: str) -> None:
     lines = [(line.item, line.outstanding) for line in request.lines.select_related("item")]
     lines = [(item, q) for item, q in lines if q > 0]
+    # Names in every language: each subscriber reads theirs, whoever made the request.
     context = {
-        "place": request.place.name,
+        "place": notifications.in_languages(lambda: request.place.name),
         "region": request.place.region.name,
-        "hub": request.hub.name,
+        "hub": notifications.in_languages(lambda: request.hub.name),
         "urgency": request.urgency,
         "items": items_by_language(lines),
         "path": request.get_absolute_url(),

@@ -9,6 +9,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from notifications.channels import header_safe
+from notifications.queries import languages_of
 
 from .models import Hub
 
@@ -18,7 +19,9 @@ logger = logging.getLogger(__name__)
 @shared_task(bind=True, time_limit=30, soft_time_limit=25)
 def membership_invitation_send(self, user_id: int, hub_id: int, language: str = "") -> bool:
     """E-mail an account's own address a link that makes it a volunteer of the hub once the
-    person, signed in, accepts. The link is made here, so it never passes through the broker."""
+    person, signed in, accepts; in the language they read AidHub in (`language`, the
+    inviter's, if they never chose one). The link is made here, so it never passes through
+    the broker."""
     from .services import INVITATION_DAYS, membership_invitation_token
 
     user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
@@ -27,7 +30,9 @@ def membership_invitation_send(self, user_id: int, hub_id: int, language: str = 
         return False
     token = membership_invitation_token(user=user, hub=hub)
     link = settings.SITE_URL + reverse("hubs:invitation", args=[token])
-    with translation.override(language or settings.LANGUAGE_CODE):
+    # The invitee's language if they chose one, not the coordinator's who invited them.
+    language = languages_of([user.pk], default=language)[user.pk]
+    with translation.override(language):
         subject = header_safe(_("Volunteer at %(hub)s on AidHub?") % {"hub": hub.name})
         body = _(
             "A coordinator of %(hub)s invites you, %(username)s, to volunteer there. "

@@ -1,8 +1,11 @@
 """The words of each notification, in the subscriber's language, short enough for a phone's
 preview. Contexts hold only public facts (no donor, volunteer or recipient is named)."""
 
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+
 from django.conf import settings
-from django.utils import translation
+from django.utils import formats, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -39,6 +42,34 @@ CONFIRM_TEXT = {
     ),
 }
 CONFIRM_TEXT_OTHER = gettext_lazy("Open this link to confirm your subscription:")
+
+
+# The language of canonical names (hubs.models.CanonicalName): what a webhook's data carries.
+CANONICAL_LANGUAGE = "en"
+
+
+def in_languages(text: Callable[[], object]) -> dict[str, str]:
+    """{language: text()} for every UI language, `text` called with that language active: a
+    name (a place's, a hub's, a fundraiser's title) put in a notification's context, so that
+    each reader gets it in their own language when it is sent, whoever wrote the event."""
+    texts = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            texts[language] = str(text())
+    return texts
+
+
+def canonical(context: dict) -> dict:
+    """The context with canonical (English) names: what a webhook's JSON data carries."""
+    return localized(context, CANONICAL_LANGUAGE)
+
+
+def _number(value) -> str:
+    """A whole amount in the active language's format (1,000 / 1 000); text left as it is."""
+    try:
+        return formats.number_format(Decimal(str(value)), 0, use_l10n=True, force_grouping=True)
+    except (InvalidOperation, ValueError, TypeError):
+        return str(value)
 
 
 def localized(context: dict, language: str) -> dict:
@@ -84,7 +115,8 @@ def render(kind: str, context: dict, language: str) -> tuple[str, str]:
             )
         elif kind == "milestone":
             subject = _("“%(fundraiser)s” reached %(percent)s%%") % c
-            text = _("%(raised)s of %(goal)s %(currency)s raised. Thank you.") % c
+            amounts = {key: _number(c.get(key, "")) for key in ("raised", "goal")}
+            text = _("%(raised)s of %(goal)s %(currency)s raised. Thank you.") % (c | amounts)
         elif kind == "checkpoint":
             subject = (
                 ngettext(

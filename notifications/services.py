@@ -27,11 +27,12 @@ from django.core.validators import URLValidator, validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import get_supported_language_variant
 from django.utils.translation import gettext as _
 
 from . import channels, messages
+from .messages import in_languages  # what event writers word names with
 from .models import Channel, Notification, Scope, Subscription, UserLanguage
 
 logger = logging.getLogger(__name__)
@@ -174,8 +175,9 @@ def _confirmation_request(subscription: Subscription) -> None:
         window = int(now.timestamp()) // (CONFIRMATION_RESEND_MINUTES * 60)
         event = f"{event}:{window}"
     scope, ref = subscription.scope, subscription.ref
-    # A name, not an urgency label: that one is translated when sent (messages.py).
-    name = subject_names([subscription]).get((scope, ref), "")
+    # A name in every language (the subscriber's is picked when sent), not an urgency label:
+    # that one is translated when sent (messages.py).
+    name = in_languages(lambda: subject_names([subscription]).get((scope, ref), ""))
     _queue(
         event=event,
         kind="confirm",
@@ -536,13 +538,18 @@ def _deliver(notification: Notification) -> None:
         if (token)
         else settings.SITE_URL
     )
+    with translation.override(notification.language):  # the reader's, not the worker's
+        footers = {
+            Channel.EMAIL: _("Unsubscribe: %(url)s") % {"url": unsubscribe},
+            Channel.TELEGRAM: _("Stop these messages: %(url)s") % {"url": unsubscribe},
+        }
     if notification.channel == Channel.EMAIL:
-        footer = _("Unsubscribe: %(url)s") % {"url": unsubscribe} if token else ""
+        footer = footers[Channel.EMAIL] if token else ""
         channels.send_email(
             notification.address, subject, f"{text}\n\n{footer}".strip(), unsubscribe
         )
     elif notification.channel == Channel.TELEGRAM:
-        footer = _("Stop these messages: %(url)s") % {"url": unsubscribe} if token else ""
+        footer = footers[Channel.TELEGRAM] if token else ""
         channels.send_telegram(
             notification.address,
             f"{subject}\n{text}\n{footer}".strip(),
@@ -554,7 +561,8 @@ def _deliver(notification: Notification) -> None:
             "event": notification.kind,
             "subject": subject,
             "text": text,
-            "data": notification.context,
+            # Machines read the data: names in their canonical (English) form, one per field.
+            "data": messages.canonical(notification.context),
             "unsubscribe": unsubscribe,
         }
         channels.send_webhook(
