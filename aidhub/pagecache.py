@@ -14,7 +14,8 @@ such as a thumbnail made a moment after its entry.
 """
 
 import logging
-from collections.abc import Callable
+import secrets
+from collections.abc import Callable, Sequence
 from functools import wraps
 from hashlib import blake2b
 from typing import Any
@@ -24,7 +25,9 @@ from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_vary_headers
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 logger = logging.getLogger(__name__)
@@ -56,6 +59,42 @@ def version_forget(key: str) -> None:
     the old one. In another process's local-memory cache it lives at most its `seconds`."""
     _quietly(cache.delete, key)
     transaction.on_commit(lambda: _quietly(cache.delete, key))
+
+
+def version_token(key: str, *, seconds: int) -> str:
+    """A token that stays the same until a writer calls `version_forget(key)` (or `seconds`
+    pass): a part of a cache key that changes exactly when what it stands for does."""
+    return version_cached(key, lambda: secrets.token_hex(8), seconds=seconds)
+
+
+def fragment_key(name: str, *vary: object) -> str:
+    """The cache key of a piece of a page: its name, what it depends on (`vary`), and the
+    reader's language and time zone, which every rendered text and date depends on."""
+    what = "|".join(map(str, (*vary, get_language(), timezone.get_current_timezone_name())))
+    return f"fragment:{name}:{blake2b(what.encode(), digest_size=20).hexdigest()}"
+
+
+def fragments(
+    keys: Sequence[str], render: Callable[[int], str], *, seconds: int
+) -> list[SafeString]:
+    """The HTML kept under each key, with one round trip to the cache; `render(i)` makes the
+    ones it does not hold (and they are kept for `seconds`). The keys must say everything the
+    HTML depends on (see `fragment_key`): nobody forgets a fragment."""
+    found = _quietly(cache.get_many, list(keys), default={}) if keys else {}
+    made: dict[str, str] = {}
+    html = []
+    for i, key in enumerate(keys):
+        text = found.get(key)
+        if text is None:
+            text = made[key] = str(render(i))
+        html.append(mark_safe(text))  # noqa: S308 - rendered by our templates, escaped there
+    if made:
+        _quietly(cache.set_many, made, seconds)
+    return html
+
+
+def fragment(key: str, render: Callable[[], str], *, seconds: int) -> SafeString:
+    return fragments([key], lambda _i: render(), seconds=seconds)[0]
 
 
 def _shared(request: HttpRequest) -> bool:

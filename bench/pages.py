@@ -65,25 +65,34 @@ def parse_args() -> argparse.Namespace:
 
 def pages() -> list[tuple[str, str, str]]:
     """(name, path, Cookie header). Pages that visitors without a session get from the cache
-    (aidhub.pagecache) are loaded again with a session cookie, which makes them rendered."""
+    (aidhub.pagecache) are loaded again with a session cookie, which makes them rendered: that
+    is what they cost for everyone who is logged in."""
     from django.conf import settings
 
     from donations.models import Fundraiser
-    from hubs.models import Place
+    from hubs.models import Hub, Place
+    from ledger.models import LedgerHead
 
     fundraiser = Fundraiser.objects.order_by("pk").values_list("slug", flat=True).first()
     place = Place.objects.order_by("-last_delivery_at", "pk").values_list("slug", flat=True)[0]
+    hub = Hub.objects.filter(is_active=True).order_by("pk").values_list("slug", flat=True)[0]
+    entry = max(LedgerHead.objects.get(pk=1).size - 10, 0)
     session = f"{settings.SESSION_COOKIE_NAME}=bench-no-such-session"
     return [
         ("trivial Django view", "/bench/trivial", ""),
         ("home", "/", ""),
+        ("home, rendered (visitor with a session)", "/", session),
         ("fundraiser", f"/fundraisers/{fundraiser}/", ""),
         ("fundraiser, rendered (visitor with a session)", f"/fundraisers/{fundraiser}/", session),
         ("ledger", "/ledger/", ""),
         ("ledger, rendered (visitor with a session)", "/ledger/", session),
-        ("needs", "/needs/", ""),
-        ("gaps", "/gaps/", ""),
-        ("a place", f"/places/{place}/", ""),
+        ("a ledger entry (visitor with a session)", f"/ledger/{entry}/", session),
+        ("needs (visitor with a session)", "/needs/", session),
+        ("gaps (visitor with a session)", "/gaps/", session),
+        ("a place (visitor with a session)", f"/places/{place}/", session),
+        ("hubs (visitor with a session)", "/hubs/", session),
+        ("a hub (visitor with a session)", f"/hubs/{hub}/", session),
+        ("search (visitor with a session)", "/search/?q=water", session),
     ]
 
 

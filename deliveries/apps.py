@@ -8,8 +8,17 @@ class DeliveriesConfig(AppConfig):
 
     def ready(self) -> None:
         # The needs and gaps pages (in hubs, below this app) learn what is on its way from here.
+        from django.db.models.signals import post_delete, post_save
+
+        from hubs.freshness import needs_changed
         from hubs.queries import on_the_way_source
 
+        from .models import Delivery, DeliveryLine
         from .queries import on_the_way
 
         on_the_way_source(on_the_way)
+        # An edit in the admin changes what the needs pages say is on its way (the services
+        # forget those pages themselves).
+        for model in (Delivery, DeliveryLine):
+            for signal in (post_save, post_delete):
+                signal.connect(needs_changed, sender=model, weak=False)

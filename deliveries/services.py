@@ -21,6 +21,7 @@ from aidhub.uploads import CleanFile
 from donations.models import Donation, Expense, Fundraiser, PaymentMethod
 from hubs import queries as hub_queries
 from hubs import services as hub_services
+from hubs.freshness import needs_changed
 from hubs.models import Hub, Item, Place, SupplyRequest
 from ledger import services as ledger
 from ledger.models import Evidence
@@ -63,6 +64,7 @@ def _transition(
     condition = Q(pk=delivery.pk, status__in=allowed) & (extra or Q())
     done = Delivery.objects.filter(condition).update(**changes)
     if done:
+        needs_changed()  # what is on its way to a place
         delivery.refresh_from_db()
     return bool(done)
 
@@ -111,6 +113,7 @@ def delivery_plan(
     delivery.requests.set(requests)
     fundraisers = list(fundraisers) + ([expense.fundraiser] if expense else [])
     delivery.fundraisers.set(fundraisers)
+    needs_changed()
     audit.record(actor=by, action="delivery planned", target=delivery)
     return delivery
 
@@ -118,9 +121,12 @@ def delivery_plan(
 def claims_release_expired() -> int:
     """Free every claim that was not dispatched in time, so no request waits on someone who
     vanished. Run by beat; claiming also treats an expired claim as free."""
-    return Delivery.objects.filter(status=S.CLAIMED, claim_expires_at__lt=timezone.now()).update(
-        status=S.PLANNED, volunteer=None, claim_expires_at=None
-    )
+    released = Delivery.objects.filter(
+        status=S.CLAIMED, claim_expires_at__lt=timezone.now()
+    ).update(status=S.PLANNED, volunteer=None, claim_expires_at=None)
+    if released:
+        needs_changed()
+    return released
 
 
 @transaction.atomic
@@ -133,6 +139,8 @@ def delivery_claim(*, delivery: Delivery, volunteer: AbstractBaseUser) -> Delive
     won = Delivery.objects.filter(Q(pk=delivery.pk) & free).update(
         status=S.CLAIMED, volunteer=volunteer, claim_expires_at=expires
     )
+    if won:
+        needs_changed()
     delivery.refresh_from_db()
     if not won and delivery.volunteer_id != volunteer.pk:
         raise _refuse(_("Someone else has already taken this delivery."), "taken")

@@ -7,9 +7,15 @@ class DonationsConfig(AppConfig):
     verbose_name = _("Fundraisers and donations")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
         from ledger import presentation
 
+        from .models import Fundraiser
         from .translation import translated_titles
 
+        # A title edited in the admin: ledger rows drawn with the old one are drawn again.
+        for signal in (post_save, post_delete):
+            signal.connect(presentation.names_changed, sender=Fundraiser, weak=False)
         # Ledger pages show the fundraiser titles the payloads sign in the reader's language.
         presentation.names_register("fundraiser", translated_titles)

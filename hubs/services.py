@@ -23,6 +23,7 @@ from aidhub.models import AuditEvent
 from ledger import services as ledger
 from notifications import services as notifications
 
+from .freshness import needs_changed
 from .models import (
     MAX_QUANTITY,
     Hub,
@@ -112,6 +113,7 @@ def _take(hub: Hub, item: Item, quantity: Decimal) -> None:
     taken = StockLevel.objects.filter(hub=hub, item=item, quantity__gte=quantity).update(
         quantity=F("quantity") - quantity
     )
+    needs_changed()
     if not taken:
         left = (
             StockLevel.objects.filter(hub=hub, item=item).values_list("quantity", flat=True).first()
@@ -133,6 +135,7 @@ def _take(hub: Hub, item: Item, quantity: Decimal) -> None:
 
 
 def _put(hub: Hub, item: Item, quantity: Decimal) -> None:
+    needs_changed()
     if StockLevel.objects.filter(hub=hub, item=item).update(quantity=F("quantity") + quantity):
         return
     try:
@@ -427,6 +430,7 @@ def request_create(
     SupplyRequestLine.objects.bulk_create(
         SupplyRequestLine(request=request, item=item, quantity=q) for item, q in checked
     )
+    needs_changed()
     audit.record(actor=by, action="request filed", target=request)
     _announce_request(request, f"{request.pk}:new")
     return request
@@ -481,6 +485,7 @@ def request_update(
         request.requester_contact = requester_contact.strip()
     request.save()
     _refresh_status(request)
+    needs_changed()
     audit.record(actor=by, action="request updated", target=request)
     _announce_request(request, f"{request.pk}:{request.updated_at.isoformat()}")
     return request
@@ -502,6 +507,7 @@ def request_cancel(*, request: SupplyRequest, reason: str, by: AbstractBaseUser 
         )
     )
     if cancelled:
+        needs_changed()
         audit.record(actor=by, action="request cancelled", target=request, reason=reason.strip())
     return cancelled
 
@@ -517,6 +523,7 @@ def request_record_delivery(
             delivered=F("delivered") + quantity
         )
     _refresh_status(request)
+    needs_changed()
 
 
 def place_record_delivery(*, place_id: int, delivered_at: datetime) -> None:
@@ -528,6 +535,7 @@ def place_record_delivery(*, place_id: int, delivered_at: datetime) -> None:
     Place.objects.filter(
         Q(last_delivery_at__isnull=True) | Q(last_delivery_at__lt=delivered_at), pk=place_id
     ).update(last_delivery_at=delivered_at)
+    needs_changed()
 
 
 def _refresh_status(request: SupplyRequest) -> None:
@@ -545,6 +553,7 @@ def _refresh_status(request: SupplyRequest) -> None:
         status=SupplyRequest.Status.CANCELLED
     ).update(status=status)
     request.status = status
+    needs_changed()
 
 
 # ---- notifications --------------------------------------------------------------------------

@@ -5,11 +5,13 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from aidhub import idempotency
 from ledger import queries as ledger_queries
+from ledger.presentation import names_version
 
 from . import queries, services
 from .forms import (
@@ -21,6 +23,7 @@ from .forms import (
     TransferForm,
     line_formset,
 )
+from .freshness import NEEDS_SECONDS, needs_version
 from .models import Hub, StockMovement, SupplyRequest
 
 GAP_DAYS_DEFAULT = 7
@@ -31,8 +34,13 @@ GAP_DAYS_DEFAULT = 7
 
 @require_GET
 def hub_list(request: HttpRequest) -> HttpResponse:
+    # The public pages below keep their content in the cache ({% fragment %} in their
+    # templates) under needs_version(); what only the content reads is lazy, so a page whose
+    # content is in the cache costs no query for it.
     context = {
-        "hubs": queries.public_hubs(),
+        "version": needs_version(),
+        "seconds": NEEDS_SECONDS,
+        "hubs": SimpleLazyObject(lambda: list(queries.public_hubs())),
         "map_tiles": settings.MAP_TILE_URL,
         "map_attribution": settings.MAP_TILE_ATTRIBUTION,
     }
@@ -46,9 +54,13 @@ def hub_detail(request: HttpRequest, slug: str) -> HttpResponse:
         request,
         "hubs/hub_detail.html",
         {
+            "version": needs_version(),
+            "seconds": NEEDS_SECONDS,
             "hub": hub,
-            "requests": queries.with_on_the_way(
-                queries.open_requests(queries.NeedsFilter()).filter(hub=hub)[:20]
+            "requests": SimpleLazyObject(
+                lambda: queries.with_on_the_way(
+                    queries.open_requests(queries.NeedsFilter()).filter(hub=hub)[:20]
+                )
             ),
             "can_manage": queries.is_coordinator(request.user, hub),
         },
@@ -59,28 +71,44 @@ def hub_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def needs(request: HttpRequest) -> HttpResponse:
     form = NeedsFilterForm(request.GET or None)
     needs_filter = queries.NeedsFilter(**form.cleaned_data) if form.is_valid() else None
-    requests = queries.with_on_the_way(
-        queries.open_requests(needs_filter or queries.NeedsFilter())[:200]
+    requests = SimpleLazyObject(
+        lambda: queries.with_on_the_way(
+            queries.open_requests(needs_filter or queries.NeedsFilter())[:200]
+        )
     )
+    regions = SimpleLazyObject(lambda: list(queries.regions_with_places()))
     return render(
         request,
         "hubs/needs.html",
-        {"form": form, "requests": requests, "regions": queries.regions_with_places()},
+        {
+            "version": needs_version(),
+            "seconds": NEEDS_SECONDS,
+            "form": form,
+            "requests": requests,
+            "regions": regions,
+        },
     )
 
 
 @require_GET
 def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
     place = queries.public_place(slug)
-    deliveries = ledger_queries.entries_page(
-        ledger_queries.Filters(place=place.slug, kind="delivery"), before=None, size=20
+    deliveries = SimpleLazyObject(
+        lambda: ledger_queries.entries_page(
+            ledger_queries.Filters(place=place.slug, kind="delivery"), before=None, size=20
+        )
     )
     return render(
         request,
         "hubs/place_detail.html",
         {
+            # Its deliveries come from the ledger, so the ledger's version counts too.
+            "version": f"{needs_version()}|{ledger_queries.version()}|{names_version()}",
+            "seconds": NEEDS_SECONDS,
             "place": place,
-            "requests": queries.with_on_the_way(queries.place_requests(place)),
+            "requests": SimpleLazyObject(
+                lambda: queries.with_on_the_way(queries.place_requests(place))
+            ),
             "deliveries": deliveries,
         },
     )
@@ -90,7 +118,13 @@ def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def gaps(request: HttpRequest) -> HttpResponse:
     raw = request.GET.get("days", "")
     days = int(raw) if raw.isdigit() and 0 < int(raw) <= 365 else GAP_DAYS_DEFAULT
-    return render(request, "hubs/gaps.html", {"gaps": queries.gaps(days), "days": days})
+    context = {
+        "version": needs_version(),
+        "seconds": NEEDS_SECONDS,
+        "gaps": SimpleLazyObject(lambda: queries.gaps(days)),
+        "days": days,
+    }
+    return render(request, "hubs/gaps.html", context)
 
 
 # ---- coordinators ---------------------------------------------------------------------------

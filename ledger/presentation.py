@@ -1,11 +1,13 @@
 """How an entry reads to a person: labels and one-line summaries, translated."""
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 
 from django.conf import settings
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+
+from aidhub.pagecache import version_cached, version_forget, version_token
 
 KIND_LABELS = {
     "donation": _("Donation"),
@@ -49,7 +51,11 @@ UNIT_LABELS = {
 # keep that). The app that owns them registers a source of translations, since the ledger imports
 # no domain app: source(language) -> {public id: name} for the rows translated into that
 # language. Within a request each source is asked once per language, however many entries the
-# page shows.
+# page shows, and the tables are kept in the cache under a version that every edit of a name
+# forgets (names_changed: the owning apps call it when a row is saved or deleted). What is drawn
+# from an entry (its row on the ledger page) is kept under that version too.
+NAMES_VERSION_KEY = "ledger:names:version"
+NAMES_SECONDS = 60  # how long another process's local-memory cache may keep an old name
 NameSource = Callable[[str], Mapping[str, str]]
 # "item" (a line's "item"), "hub", "place", "fundraiser" (a ref's "id"; as LedgerRef.scope)
 NAME_SOURCES: dict[str, NameSource] = {}
@@ -68,6 +74,26 @@ def names_request_finished(**kwargs) -> None:
     _request_names.set(None)
 
 
+def names_version() -> str:
+    """Changes whenever a translated name, title or their canonical form is edited."""
+    return version_token(NAMES_VERSION_KEY, seconds=NAMES_SECONDS)
+
+
+def names_changed(update_fields: Iterable[str] | None = None, **kwargs: object) -> None:
+    """A name was written (a signal receiver, or called by a service). A save of other fields
+    only (a fundraiser's totals) changes no name."""
+    if update_fields is not None and not any(
+        field.startswith(("name", "title")) for field in update_fields
+    ):
+        return
+    version_forget(NAMES_VERSION_KEY)
+
+
+def _names(subject: str, language: str, source: NameSource) -> Mapping[str, str]:
+    key = f"ledger:names:{names_version()}:{subject}:{language}"
+    return version_cached(key, lambda: dict(source(language)), seconds=NAMES_SECONDS)
+
+
 def local_name(subject: str, public_id: str, canonical: str) -> str:
     """What the reader calls `public_id`: its translation into the active language, or the
     canonical name the payload holds."""
@@ -81,7 +107,7 @@ def local_name(subject: str, public_id: str, canonical: str) -> str:
     elif (subject, language) in cache:
         names = cache[subject, language]
     else:
-        names = cache[subject, language] = source(language)
+        names = cache[subject, language] = _names(subject, language, source)
     return names.get(public_id) or canonical
 
 

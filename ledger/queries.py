@@ -134,6 +134,13 @@ class EntryView:
         return self.entry.created_at
 
     @property
+    def drawn_state(self) -> str:
+        """What a row drawn from this entry shows besides the entry itself, which never
+        changes: whether it was reversed, and its published files and their thumbnails."""
+        files = ",".join(f"{e.sha256[:16]}{'+' if e.thumbnail else ''}" for e in self.evidence)
+        return f"{'reversed' if self.reversed_by else ''}|{files}"
+
+    @property
     def leaf_text(self) -> str:
         return bytes(self.entry.leaf).decode()
 

@@ -11,6 +11,7 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_safe
 
@@ -101,13 +102,18 @@ def entry_list(request: HttpRequest) -> HttpResponse:
     before = request.GET.get("before", "")
     before_index = int(before) if before.isdigit() and len(before) < 19 else None
     size = settings.LEDGER_PAGE_SIZE
-    entries = queries.entries_page(filters, before=before_index, size=size)
+    entries = SimpleLazyObject(
+        lambda: queries.entries_page(filters, before=before_index, size=size)
+    )
     params = request.GET.copy()
     params.pop("before", None)
-    older = None
-    if len(entries) == size:
+
+    def older() -> str | None:
+        if len(entries) < size:
+            return None
         params["before"] = entries[-1].index
-        older = "?" + params.urlencode()
+        return "?" + params.urlencode()
+
     active = [
         (
             scope,
@@ -121,14 +127,17 @@ def entry_list(request: HttpRequest) -> HttpResponse:
         request,
         "ledger/entry_list.html",
         {
+            # The list is kept as a {% fragment %} under the ledger's version (what a new entry
+            # changes) and the names' (see entry_rows); what only it reads is lazy.
+            "version": f"{queries.version()}|{presentation.names_version()}",
             "form": form,
             "entries": entries,
-            "totals": queries.totals(filters),
-            "older": older,
+            "totals": SimpleLazyObject(lambda: queries.totals(filters)),
+            "older": SimpleLazyObject(older),
             "is_first_page": before_index is None,
             "active_refs": active,
             "export_query": _export_query(filters),
-            "checkpoint": queries.latest_checkpoint(),
+            "checkpoint": SimpleLazyObject(queries.latest_checkpoint),
         },
     )
 
@@ -149,25 +158,38 @@ def entry_detail(request: HttpRequest, index: int, receipt: str = "") -> HttpRes
     view = queries.entry_view(index)
     if view is None:
         raise Http404(_("There is no entry %(index)s.") % {"index": index})
-    checkpoint = queries.latest_checkpoint()
-    proof = None
-    if checkpoint is not None and index < checkpoint.size:
-        proof = [queries.b64(h) for h in queries.inclusion_proof(index, checkpoint.size)]
+    # The page is kept as a {% fragment %} under the ledger's version (a new checkpoint, a
+    # reversal), the names' and what is drawn from the entry; what only it reads is lazy.
+    checkpoint = SimpleLazyObject(queries.latest_checkpoint)
+
+    def has_proof() -> bool:
+        return bool(checkpoint) and index < checkpoint.size
+
+    def proof() -> list[str] | None:
+        if not has_proof():
+            return None
+        return [queries.b64(h) for h in queries.inclusion_proof(index, checkpoint.size)]
+
+    def fundraiser_totals() -> list[dict]:
+        if receipt and view.payload.get("fundraiser"):
+            return queries.totals(queries.Filters(fundraiser=view.payload["fundraiser"]["id"]))
+        return []
+
     return render(
         request,
         "ledger/entry_detail.html",
         {
+            "version": f"{queries.version()}|{presentation.names_version()}|{view.drawn_state}",
             "view": view,
             "checkpoint": checkpoint,
-            "root_b64": queries.b64(bytes(checkpoint.root_hash)) if checkpoint else "",
-            "proof": proof,
-            "receipt": receipt,
-            "since": queries.fundraiser_since(view) if receipt else [],
-            "fundraiser_totals": (
-                queries.totals(queries.Filters(fundraiser=view.payload["fundraiser"]["id"]))
-                if receipt and view.payload.get("fundraiser")
-                else []
+            "root_b64": SimpleLazyObject(
+                lambda: queries.b64(bytes(checkpoint.root_hash)) if checkpoint else ""
             ),
+            "has_proof": SimpleLazyObject(has_proof),
+            "proof": SimpleLazyObject(proof),
+            "receipt": receipt,
+            "since": SimpleLazyObject(lambda: queries.fundraiser_since(view) if receipt else []),
+            "fundraiser_totals": SimpleLazyObject(fundraiser_totals),
             "host": request.build_absolute_uri("/").rstrip("/"),
         },
     )
