@@ -4,35 +4,20 @@ their ledger entries so that the API can never say more than the ledger does."""
 
 import json
 from collections.abc import Iterable
-from decimal import Decimal
 
-from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 
 from deliveries.models import Delivery
-from donations.models import AMOUNT, Donation, Expense, Fundraiser
-from donations.queries import public_fundraisers
+from donations.models import Fundraiser
+from donations.queries import public_fundraisers, total_of
 from ledger.models import LedgerEntry
-
-
-def _live_sum(model: type[Donation | Expense], column: str) -> Coalesce:
-    rows = (
-        model.objects.filter(fundraiser=OuterRef("pk"), corrected_by_index__isnull=True)
-        .order_by()
-        .values("fundraiser")
-        .annotate(total=Sum(column))
-        .values("total")
-    )
-    money = DecimalField(**AMOUNT)
-    return Coalesce(Subquery(rows, output_field=money), Value(Decimal(0)), output_field=money)
 
 
 def fundraisers_with_sums() -> QuerySet[Fundraiser]:
     """Public fundraisers with `raised_total` and `spent_total` in their own currency, the same
     figures `donations.queries.totals` gives one fundraiser (a test holds them equal)."""
     return public_fundraisers().annotate(
-        raised_total=_live_sum(Donation, "converted_amount"),
-        spent_total=_live_sum(Expense, "converted_amount"),
+        raised_total=total_of("raised_converted"), spent_total=total_of("spent_converted")
     )
 
 

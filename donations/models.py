@@ -1,8 +1,9 @@
 """Fundraisers and the money through them: donations in, expenses out, gifts in kind.
 
 Amounts keep their original currency; each row also stores the rate to its fundraiser's
-currency, where the rate came from, and the converted amount. Balances are never stored: they
-are derived from these rows and, independently, from the public ledger (see `reconcile`).
+currency, where the rate came from, and the converted amount. A fundraiser's sums are kept in
+`FundraiserTotal` rows, written in the same transaction as each money row; `reconcile` checks
+them against the rows and, independently, against the public ledger.
 """
 
 from django.conf import settings
@@ -289,6 +290,50 @@ class Expense(MoneyRow):
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} → {self.vendor}"
+
+
+class FundraiserTotal(models.Model):
+    """A fundraiser's live money in one original currency: what its donations and expenses that
+    no correction reversed add up to, in that currency and converted to the fundraiser's.
+
+    Written only by `services.fundraiser_total_add`, in the transaction of each donation,
+    expense and correction (and `seed_scale`'s bulk rows), as the ledger keeps `LedgerTotal`:
+    the fundraiser's page reads a few of these rows instead of summing its donations.
+    `reconcile` checks them against the money rows and the ledger."""
+
+    fundraiser = models.ForeignKey(
+        Fundraiser, on_delete=models.CASCADE, related_name="money_totals"
+    )
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
+    raised = models.DecimalField(_("raised"), default=0, **AMOUNT)
+    raised_converted = models.DecimalField(
+        _("raised, in the fundraiser's currency"), default=0, **AMOUNT
+    )
+    donations = models.PositiveIntegerField(_("donations"), default=0)
+    spent = models.DecimalField(_("spent"), default=0, **AMOUNT)
+    spent_converted = models.DecimalField(
+        _("spent, in the fundraiser's currency"), default=0, **AMOUNT
+    )
+    expenses = models.PositiveIntegerField(_("expenses"), default=0)
+
+    class Meta:
+        verbose_name = _("fundraiser total")
+        verbose_name_plural = _("fundraiser totals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fundraiser", "currency"], name="fundraiser_total_unique"
+            ),
+            models.CheckConstraint(condition=KNOWN_CURRENCY, name="fundraiser_total_iso4217"),
+            models.CheckConstraint(
+                condition=Q(
+                    raised__gte=0, raised_converted__gte=0, spent__gte=0, spent_converted__gte=0
+                ),
+                name="fundraiser_total_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.fundraiser_id} {self.currency}"
 
 
 class ExpenseReceiptOriginal(models.Model):

@@ -5,21 +5,37 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from groups.queries import MONEY_ROLES, groups_where, holds
 from hubs.models import Category, Hub
 from ledger.models import LedgerEntry
 
-from .models import Donation, Expense, Fundraiser, PaymentMethod
+from .models import AMOUNT, Donation, Expense, Fundraiser, FundraiserTotal, PaymentMethod
+
+
+def total_of(figure: str) -> Coalesce:
+    """A fundraiser's `figure` (a FundraiserTotal column) over its currencies, as an annotation:
+    a sum of a few totals rows, however many donations there are."""
+    rows = (
+        FundraiserTotal.objects.filter(fundraiser=OuterRef("pk"))
+        .order_by()
+        .values("fundraiser")
+        .annotate(total=Sum(figure))
+        .values("total")
+    )
+    money = DecimalField(**AMOUNT)
+    return Coalesce(Subquery(rows, output_field=money), Value(Decimal(0)), output_field=money)
 
 
 def public_fundraisers() -> QuerySet[Fundraiser]:
-    return Fundraiser.objects.select_related("region").annotate(
-        raised=Sum("donations__converted_amount",
-                   filter=Q(donations__corrected_by_index__isnull=True)),
-    ).order_by("status", "-starts_on")  # fmt: skip
+    return (
+        Fundraiser.objects.select_related("region")
+        .annotate(raised=total_of("raised_converted"))
+        .order_by("status", "-starts_on")
+    )
 
 
 def public_fundraiser(slug: str) -> Fundraiser:
@@ -102,28 +118,35 @@ class Totals:
 
 
 def totals(fundraiser: Fundraiser) -> Totals:
-    """What the domain rows say; `reconcile` checks it against the ledger."""
+    """What the fundraiser's totals rows say (kept with each donation, expense and correction);
+    `reconcile` checks them against the money rows and the ledger. One query, however many
+    donations there are, and two more for what the expenses bought, when there are any."""
     result = Totals(currency=fundraiser.currency, goal=fundraiser.goal_amount)
+    expenses = 0
+    for row in FundraiserTotal.objects.filter(fundraiser=fundraiser).order_by("currency"):
+        result.raised += row.raised_converted
+        result.spent += row.spent_converted
+        result.donations += row.donations
+        expenses += row.expenses
+        if row.donations:
+            result.by_currency[row.currency] = row.raised
+    if expenses:
+        result.spent_by_category = _spent_by_category(fundraiser)
+    return result
+
+
+def _spent_by_category(fundraiser: Fundraiser) -> dict[str, Decimal]:
     live = Q(corrected_by_index__isnull=True)
-    donations = Donation.objects.filter(live, fundraiser=fundraiser)
-    agg = donations.aggregate(raised=Sum("converted_amount"), n=Count("id"))
-    result.raised = agg["raised"] or Decimal(0)
-    result.donations = agg["n"]
-    result.by_currency = dict(
-        donations.values_list("currency").annotate(total=Sum("amount")).order_by("currency")
-    )
     expenses = Expense.objects.filter(live, fundraiser=fundraiser).prefetch_related("lines__item")
-    spent = defaultdict(Decimal)
-    for expense in expenses:
-        result.spent += expense.converted_amount
+    spent: dict[str, Decimal] = defaultdict(Decimal)
+    for expense in expenses.only("pk", "converted_amount"):
         categories = sorted({line.item.category for line in expense.lines.all()}) or ["other"]
         # One receipt often covers several kinds of goods without a price per line: its sum is
         # split evenly between them, and the page says so.
         share = expense.converted_amount / len(categories)
         for category in categories:
             spent[category] += share
-    result.spent_by_category = dict(spent)
-    return result
+    return dict(spent)
 
 
 def recent_donations(fundraiser: Fundraiser, limit: int = 20) -> QuerySet[Donation]:

@@ -1,14 +1,28 @@
 """Raised minus spent equals balance, computed twice: from the public ledger's entries and from
-the database's rows. Any difference is flagged with the entries involved."""
+the database's rows. Any difference is flagged with the entries involved. The fundraiser's
+stored totals (`FundraiserTotal`, what its page shows) are checked against both."""
 
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from ledger.models import LedgerEntry, LedgerRef
 
-from .models import Donation, Expense, Fundraiser
+from .models import Donation, Expense, Fundraiser, FundraiserTotal
+
+# The figures a totals row keeps, in the words a reconciliation report uses for them.
+FIGURES = {
+    "raised": gettext_lazy("raised"),
+    "raised_converted": gettext_lazy("raised, in the fundraiser's currency"),
+    "donations": gettext_lazy("donations"),
+    "spent": gettext_lazy("spent"),
+    "spent_converted": gettext_lazy("spent, in the fundraiser's currency"),
+    "expenses": gettext_lazy("expenses"),
+}
 
 
 @dataclass
@@ -86,6 +100,49 @@ def _from_database(fundraiser: Fundraiser) -> Side:
     return side
 
 
+def _figures(side: Side) -> dict[str, dict[str, Decimal]]:
+    """Per original currency, the figures a totals row keeps, summed from a side's entries."""
+    figures: dict[str, dict[str, Decimal]] = defaultdict(lambda: dict.fromkeys(FIGURES, Decimal(0)))
+    for kind, amount, currency, converted in side.entries.values():
+        names = ("raised", "raised_converted", "donations") if kind == "donation" else (
+            "spent", "spent_converted", "expenses")  # fmt: skip
+        for name, value in zip(names, (amount, converted, 1), strict=True):
+            figures[currency][name] += value
+    return figures
+
+
+def _stored_problems(fundraiser: Fundraiser, from_ledger: Side, from_db: Side) -> list[str]:
+    """Each stored total that differs from what the ledger or the money rows add up to."""
+    stored = {
+        row["currency"]: row
+        for row in FundraiserTotal.objects.filter(fundraiser=fundraiser).values(
+            "currency", *FIGURES
+        )
+    }
+    ledger, records = _figures(from_ledger), _figures(from_db)
+    zero = dict.fromkeys(FIGURES, Decimal(0))
+    problems = []
+    for currency in sorted(set(stored) | set(ledger) | set(records)):
+        row = stored.get(currency, zero)
+        for name, label in FIGURES.items():
+            said = (row[name], ledger.get(currency, zero)[name], records.get(currency, zero)[name])
+            if said[0] != said[1] or said[0] != said[2]:
+                problems.append(
+                    _(
+                        "Stored totals in %(currency)s: %(figure)s %(stored)s, but the ledger "
+                        "says %(ledger)s and the records %(records)s."
+                    )
+                    % {
+                        "currency": currency,
+                        "figure": label,
+                        "stored": said[0],
+                        "ledger": said[1],
+                        "records": said[2],
+                    }
+                )
+    return problems
+
+
 def reconcile(fundraiser: Fundraiser) -> Report:
     from_ledger, from_db = _from_ledger(fundraiser), _from_database(fundraiser)
     problems = []
@@ -112,4 +169,5 @@ def reconcile(fundraiser: Fundraiser) -> Report:
                 f"entry {index}: ledger says {from_ledger.entries[index][1:]}, "
                 f"database says {from_db.entries[index][1:]}"
             )
+    problems += _stored_problems(fundraiser, from_ledger, from_db)
     return Report(fundraiser, from_ledger, from_db, problems)

@@ -15,8 +15,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Sum
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -38,6 +38,7 @@ from .models import (
     ExpenseLine,
     ExpenseReceiptOriginal,
     Fundraiser,
+    FundraiserTotal,
     GiftInKind,
     PaymentMethod,
 )
@@ -130,7 +131,6 @@ def donation_record(
     if channel not in Donation.Channel.values:
         raise ValidationError(_("Unknown channel."), code="channel")
     rate, source, converted = _convert(money, fundraiser, received_at, manual_rate)
-    raised_before = _raised(fundraiser)
     payload = _money_payload(fundraiser, money, rate, source, converted) | {
         "channel": channel,
         "received_at": ledger.utc_timestamp(received_at),
@@ -166,7 +166,13 @@ def donation_record(
         receipt_code=ledger.receipt_code_issue(entry=entry),
         created_by=_user(by),
     )
-    _announce_milestones(fundraiser, before=raised_before, added=converted)
+    fundraiser_total_add(
+        fundraiser=fundraiser, currency=money.currency, raised=money.amount,
+        raised_converted=converted, donations=1,
+    )  # fmt: skip
+    # Read after the write, under the ledger head's lock that every money write holds: two
+    # donations at once see each other, so no milestone between them is skipped.
+    _announce_milestones(fundraiser, before=_raised(fundraiser) - converted, added=converted)
     audit.record(actor=by, action="donation recorded", target=donation, ledger=entry.index)
     if donation.donor_contact:
         from .tasks import receipt_code_send
@@ -190,8 +196,44 @@ MILESTONES = (25, 50, 75, 100)
 
 
 def _raised(fundraiser: Fundraiser) -> Decimal:
-    live = Donation.objects.filter(fundraiser=fundraiser, corrected_by_index__isnull=True)
-    return live.aggregate(total=Sum("converted_amount"))["total"] or Decimal(0)
+    rows = FundraiserTotal.objects.filter(fundraiser=fundraiser)
+    return rows.aggregate(total=Sum("raised_converted"))["total"] or Decimal(0)
+
+
+def fundraiser_total_add(
+    *,
+    fundraiser: Fundraiser,
+    currency: str,
+    raised: Decimal = Decimal(0),
+    raised_converted: Decimal = Decimal(0),
+    donations: int = 0,
+    spent: Decimal = Decimal(0),
+    spent_converted: Decimal = Decimal(0),
+    expenses: int = 0,
+) -> None:
+    """Add to the fundraiser's totals in `currency` (negative figures take away), in the
+    caller's transaction: every write of money calls it beside its ledger entry. A transfer
+    between fundraisers calls it twice, once for each side. The UPDATE with F() adds to what is
+    committed, so concurrent writers never lose each other's sums; the CHECK constraint refuses
+    a total below zero."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("fundraiser totals change only in the transaction of their money")
+    deltas = {
+        "raised": raised, "raised_converted": raised_converted, "donations": donations,
+        "spent": spent, "spent_converted": spent_converted, "expenses": expenses,
+    }  # fmt: skip
+    deltas = {name: value for name, value in deltas.items() if value}
+    if not deltas:
+        return
+    rows = FundraiserTotal.objects.filter(fundraiser=fundraiser, currency=currency)
+    if rows.update(**{name: F(name) + value for name, value in deltas.items()}):
+        return
+    try:
+        with transaction.atomic():
+            FundraiserTotal.objects.create(fundraiser=fundraiser, currency=currency, **deltas)
+    except IntegrityError:  # a concurrent write created the row first: add to it
+        if not rows.update(**{name: F(name) + value for name, value in deltas.items()}):
+            raise
 
 
 def _announce_milestones(fundraiser: Fundraiser, *, before: Decimal, added: Decimal) -> None:
@@ -282,6 +324,10 @@ def expense_record(
     ExpenseLine.objects.bulk_create(
         ExpenseLine(expense=expense, item=item, quantity=q) for item, q in checked
     )
+    fundraiser_total_add(
+        fundraiser=fundraiser, currency=money.currency, spent=money.amount,
+        spent_converted=converted, expenses=1,
+    )  # fmt: skip
     if receipt.private_original:
         ExpenseReceiptOriginal.objects.create(
             expense=expense,
@@ -330,6 +376,16 @@ def correction_record(*, row: Donation | Expense, reason: str, by: AbstractBaseU
     )
     if not claimed:
         raise ValidationError(_("This was already corrected."), code="already_corrected")
+    if isinstance(row, Expense):
+        fundraiser_total_add(
+            fundraiser=row.fundraiser, currency=row.currency, spent=-row.amount,
+            spent_converted=-row.converted_amount, expenses=-1,
+        )  # fmt: skip
+    else:
+        fundraiser_total_add(
+            fundraiser=row.fundraiser, currency=row.currency, raised=-row.amount,
+            raised_converted=-row.converted_amount, donations=-1,
+        )  # fmt: skip
     if isinstance(row, Expense) and row.hub_id:
         for line in row.lines.select_related("item"):
             hub_services.stock_adjust(

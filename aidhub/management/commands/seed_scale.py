@@ -6,7 +6,8 @@ Users, hubs, places and items are made with the ORM; the domain rows with `bulk_
 same transaction as their ledger entries (`ledger.bulk.append_chunk`), so every row links to its
 entry. The invariants the services keep hold here too: stock is simulated in order and never
 taken below zero, converted amounts are rounded as `donations.rates.convert` rounds them, and
-a fundraiser's rows reconcile with its ledger entries. Not made: audit-log rows, receipt codes,
+a fundraiser's rows and its totals (`FundraiserTotal`, added to once a chunk) reconcile with
+its ledger entries. Not made: audit-log rows, receipt codes,
 notifications (nobody is subscribed), expenses.
 """
 
@@ -27,6 +28,7 @@ from django.db.models import F, Max
 from deliveries.models import Delivery, DeliveryLine, ProofOfDelivery, ProofPhoto
 from donations.models import Donation, Fundraiser
 from donations.rates import convert
+from donations.services import fundraiser_total_add
 from hubs.models import (
     Category,
     Hub,
@@ -278,6 +280,7 @@ class Command(BaseCommand):
                 donation.ledger_index = first + position
                 donations.append(donation)
             Donation.objects.bulk_create(donations)
+            self.add_to_totals(donations)
             movements = []
             for position, movement in chunk.movements:
                 movement.ledger_index = first + position
@@ -303,6 +306,22 @@ class Command(BaseCommand):
                 ProofPhoto(proof=proof, evidence_sha256=photo)
                 for (*_, proof, photo) in chunk.deliveries
             )
+
+    def add_to_totals(self, donations: list[Donation]) -> None:
+        """The chunk's donations in their fundraisers' totals: one UPDATE a fundraiser and
+        currency, in the chunk's transaction, as `donation_record` adds one at a time."""
+        sums: dict[tuple[Fundraiser, str], list] = {}
+        for donation in donations:
+            key = (donation.fundraiser, donation.currency)
+            figures = sums.setdefault(key, [Decimal(0), Decimal(0), 0])
+            figures[0] += donation.amount
+            figures[1] += donation.converted_amount
+            figures[2] += 1
+        for (fundraiser, currency), (raised, converted, count) in sums.items():
+            fundraiser_total_add(
+                fundraiser=fundraiser, currency=currency, raised=raised,
+                raised_converted=converted, donations=count,
+            )  # fmt: skip
 
     def finish(self, world: World) -> None:
         """Stock levels as the simulation left them, and each place's last delivery."""
