@@ -23,14 +23,33 @@ from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext as _
 from modeltranslation.translator import NotRegistered, translator
 
+from aidhub.pagecache import version_forget, version_token
 from donations.models import Fundraiser
 from donations.queries import public_fundraisers
+from hubs.freshness import NEEDS_SECONDS, needs_version
 from hubs.models import Hub, Item, Place, SupplyRequest, SupplyRequestLine
 from hubs.queries import NeedsFilter, open_requests, public_hubs
+from ledger.presentation import names_version
 
 MIN_LENGTH = 2
 MAX_LENGTH = 100
 PER_KIND = 10
+
+# What a search finds is kept in the cache (a {% fragment %} of search.html) under the versions
+# of what it shows: requests, hubs and places (needs_version), names (names_version) and
+# fundraisers, whose saves (the admin) forget FUNDRAISERS_VERSION_KEY.
+FUNDRAISERS_VERSION_KEY = "search:fundraisers:version"
+SECONDS = NEEDS_SECONDS
+
+
+def version() -> str:
+    fundraisers = version_token(FUNDRAISERS_VERSION_KEY, seconds=SECONDS)
+    return f"{needs_version()}|{names_version()}|{fundraisers}"
+
+
+def fundraisers_changed(**kwargs: object) -> None:
+    """A fundraiser was saved or deleted (a signal receiver)."""
+    version_forget(FUNDRAISERS_VERSION_KEY)
 
 
 def search_query(raw: str) -> str:

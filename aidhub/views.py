@@ -2,6 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.functional import SimpleLazyObject
 from django.views import i18n
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -64,4 +65,10 @@ def site_search(request: HttpRequest) -> HttpResponse:
     except ValidationError as error:
         context = {"q": raw[: search.MAX_LENGTH], "error": error.messages[0]}
         return render(request, "search.html", context, status=400)
-    return render(request, "search.html", {"q": text, "results": search.search(text)})
+    context = {
+        "q": text,
+        "version": search.version(),
+        "seconds": search.SECONDS,
+        "results": SimpleLazyObject(lambda: search.search(text)),
+    }
+    return render(request, "search.html", context)

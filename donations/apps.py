@@ -9,6 +9,7 @@ class DonationsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
+        from aidhub import search
         from ledger import presentation
 
         from .models import Fundraiser
@@ -17,5 +18,6 @@ class DonationsConfig(AppConfig):
         # A title edited in the admin: ledger rows drawn with the old one are drawn again.
         for signal in (post_save, post_delete):
             signal.connect(presentation.names_changed, sender=Fundraiser, weak=False)
+            signal.connect(search.fundraisers_changed, sender=Fundraiser, weak=False)
         # Ledger pages show the fundraiser titles the payloads sign in the reader's language.
         presentation.names_register("fundraiser", translated_titles)

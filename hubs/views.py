@@ -49,7 +49,8 @@ def hub_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def hub_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    hub = queries.public_hub(slug)
+    # Its surplus items are read by the cached part alone (public_hub would prefetch them).
+    hub = get_object_or_404(queries.public_hubs(), slug=slug)
     return render(
         request,
         "hubs/hub_detail.html",
