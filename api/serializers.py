@@ -255,7 +255,14 @@ class DeliverySerializer(serializers.Serializer):
     """A verified delivery, told by its ledger entry and nothing else."""
 
     slug = serializers.SlugField()
-    hub = HubRefSerializer()
+    hub = HubRefSerializer(
+        allow_null=True, help_text="The hub it left from; null when straight from a purchase."
+    )
+    expense = serializers.IntegerField(
+        allow_null=True,
+        help_text="Ledger index of the expense entry whose goods it carried straight to the "
+        "place; null when it left from a hub.",
+    )
     place = PlaceRefSerializer()
     items = DeliveredLineSerializer(many=True)
     people = serializers.IntegerField()
@@ -275,7 +282,8 @@ class DeliverySerializer(serializers.Serializer):
         payload = self.context["payloads"][delivery.ledger_index]
         return {
             "slug": delivery.slug,
-            "hub": HubRefSerializer(delivery.hub).data,
+            "hub": HubRefSerializer(delivery.hub).data if delivery.hub_id else None,
+            "expense": payload.get("expense"),
             "place": PlaceRefSerializer(delivery.place).data,
             "items": [
                 {k: line[k] for k in ("item", "name", "quantity", "unit", "category")}

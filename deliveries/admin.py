@@ -4,9 +4,11 @@ from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from groups import queries as group_queries
 from hubs.admin import HubPeopleFilter, HubScopedAdmin
 
 from .models import Delivery, DeliveryLine, ProofOfDelivery
+from .queries import coordinated
 
 
 class DeliveryLineInline(admin.TabularInline):
@@ -19,12 +21,32 @@ class DeliveryLineInline(admin.TabularInline):
         return False
 
 
+class DeliveryScopedAdmin(HubScopedAdmin):
+    """Deliveries of the hubs the user coordinates, and those straight from the purchases of
+    the groups where they are an organiser or coordinator (deliveries.queries.coordinated)."""
+
+    delivery_path = ""
+
+    def get_queryset(self, request):
+        rows = super(HubScopedAdmin, self).get_queryset(request)
+        if request.user.is_superuser:
+            return rows
+        prefix = f"{self.delivery_path}__" if self.delivery_path else ""
+        ids = Delivery.objects.filter(coordinated(request.user)).values("pk")
+        return rows.filter(**{f"{prefix}pk__in": ids})
+
+    def has_module_permission(self, request):
+        return super().has_module_permission(request) or (
+            group_queries.groups_where(request.user, group_queries.COORDINATING_ROLES).exists()
+        )
+
+
 @admin.register(Delivery)
-class DeliveryAdmin(HubScopedAdmin):
-    list_display = ["slug", "hub", "place", "volunteer", "status", "photos", "created_at"]
+class DeliveryAdmin(DeliveryScopedAdmin):
+    list_display = ["slug", "source", "place", "volunteer", "status", "photos", "created_at"]
     list_filter = ["status", "hub", "place__region", ("volunteer", HubPeopleFilter)]
     search_fields = ["slug", "place__name", "volunteer__username"]
-    list_select_related = ["hub", "place", "volunteer"]
+    list_select_related = ["hub", "expense", "place", "volunteer"]
     readonly_fields = [
         "slug",
         "hub",
@@ -50,6 +72,10 @@ class DeliveryAdmin(HubScopedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("proofs__photos")
+
+    @admin.display(description=_("from"))
+    def source(self, delivery):
+        return delivery.from_label
 
     @admin.display(description=_("proof photos"))
     def photos(self, delivery):
@@ -82,8 +108,8 @@ class DeliveryAdmin(HubScopedAdmin):
 
 
 @admin.register(ProofOfDelivery)
-class ProofAdmin(HubScopedAdmin):
-    hub_path = "delivery__hub"
+class ProofAdmin(DeliveryScopedAdmin):
+    delivery_path = "delivery"
     list_display = ["delivery", "people", "households", "review", "delivered_at"]
     list_filter = ["review"]
     readonly_fields = [

@@ -12,11 +12,14 @@ class DeliveriesConfig(AppConfig):
 
         from hubs.freshness import needs_changed
         from hubs.queries import on_the_way_source
+        from ledger.queries import follow_ups_register
 
         from .models import Delivery, DeliveryLine
-        from .queries import on_the_way
+        from .queries import on_the_way, purchase_deliveries
 
         on_the_way_source(on_the_way)
+        # A purchase's entry page links to the deliveries that carried its goods.
+        follow_ups_register("expense", purchase_deliveries)
         # An edit in the admin changes what the needs pages say is on its way (the services
         # forget those pages themselves).
         for model in (Delivery, DeliveryLine):

@@ -1,8 +1,11 @@
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from aidhub.uploads import clean_image
 from donations.models import Fundraiser
+from groups import queries as group_queries
+from groups.models import Group
 from hubs.models import Place, SupplyRequest
 
 from .services import MAX_PHOTOS
@@ -98,3 +101,26 @@ class PlanForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     vehicle_note = forms.CharField(label=_("Vehicle (optional)"), required=False, max_length=120)
+
+
+class PurchasePlanForm(forms.Form):
+    """Where a purchase's goods go, and who carries them (the lines are a formset beside)."""
+
+    place = forms.ModelChoiceField(
+        label=_("To place"), queryset=Place.objects.select_related("region")
+    )
+    volunteer = forms.ModelChoiceField(
+        label=_("Carried by (optional)"),
+        required=False,
+        queryset=get_user_model().objects.none(),
+        help_text=_("A member of the group. Leave it empty and any member can take it."),
+    )
+    vehicle_note = forms.CharField(label=_("Vehicle (optional)"), required=False, max_length=120)
+
+    def __init__(self, *args, group: Group, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["place"].label_from_instance = lambda p: f"{p.name} ({p.region})"
+        members = group_queries.active_members().filter(group=group).values("user_id")
+        volunteer = self.fields["volunteer"]
+        volunteer.queryset = get_user_model().objects.filter(pk__in=members).order_by("username")
+        volunteer.label_from_instance = lambda u: u.get_full_name() or u.get_username()

@@ -27,8 +27,15 @@ class Delivery(models.Model):
         RETURNED = "returned", _("Returned")
 
     slug = models.SlugField(_("public id"), unique=True)
+    # A delivery starts either from a hub's stock or straight from a purchase (an approved
+    # expense with goods that went into no hub): exactly one of the two (a constraint below).
     hub = models.ForeignKey(
-        Hub, on_delete=models.PROTECT, related_name="deliveries", verbose_name=_("from hub")
+        Hub,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+        verbose_name=_("from hub"),
     )
     expense = models.ForeignKey(
         Expense,
@@ -96,13 +103,25 @@ class Delivery(models.Model):
                 condition=Q(verified_by__isnull=True) | ~Q(verified_by=models.F("volunteer")),
                 name="verifier_is_not_the_volunteer",
             ),
+            models.CheckConstraint(
+                condition=Q(hub__isnull=False, expense__isnull=True)
+                | Q(hub__isnull=True, expense__isnull=False),
+                name="delivery_from_hub_or_purchase",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.slug}: {self.hub} → {self.place}"
+        return f"{self.slug}: {self.from_label} → {self.place}"
 
     def get_absolute_url(self) -> str:
         return reverse("deliveries:detail", args=[self.slug])
+
+    @property
+    def from_label(self) -> str:
+        """Where the goods come from, as people read it: the hub, or the purchase."""
+        if self.hub_id is not None:
+            return str(self.hub.name)
+        return _("%(vendor)s purchase") % {"vendor": self.expense.vendor}
 
 
 class DeliveryLine(models.Model):

@@ -1,5 +1,8 @@
 """Who sees which delivery: its volunteer, the coordinators of its hub, and volunteers of the
-hub while it is still free to claim. Everyone else gets a 404."""
+hub while it is still free to claim. A delivery straight from a purchase belongs to the group
+that bought the goods: its organisers, treasurers and coordinators see it, its organisers and
+coordinators verify it, and its members may claim it while it is free. Everyone else gets a
+404."""
 
 from collections.abc import Iterable
 
@@ -8,6 +11,8 @@ from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from donations.models import Expense
+from groups import queries as group_queries
 from hubs.queries import OnTheWay, coordinated_hubs, served_hubs
 
 from . import services
@@ -21,23 +26,38 @@ def _free() -> Q:
     return Q(status=S.PLANNED) | Q(status=S.CLAIMED, claim_expires_at__lt=timezone.now())
 
 
+def _purchases_of(groups: QuerySet) -> Q:
+    return Q(expense__fundraiser__group__in=groups)
+
+
+def coordinated(user: AbstractBaseUser) -> Q:
+    """The deliveries `user` verifies: of the hubs they coordinate, and from the purchases of
+    the groups where they are an organiser or coordinator."""
+    groups = group_queries.groups_where(user, group_queries.COORDINATING_ROLES)
+    return Q(hub__in=coordinated_hubs(user)) | _purchases_of(groups)
+
+
+def _served(user: AbstractBaseUser) -> Q:
+    """The deliveries `user` may claim while free: of the hubs they serve, and from the
+    purchases of the groups they are a member of."""
+    return Q(hub__in=served_hubs(user)) | _purchases_of(group_queries.groups_held(user))
+
+
 def visible_to(user: AbstractBaseUser) -> QuerySet[Delivery]:
     if not user.is_authenticated:
         return Delivery.objects.none()
     if user.is_superuser:
         return Delivery.objects.all()
+    planners = group_queries.groups_where(user, group_queries.DELIVERY_PLANNING_ROLES)
     return Delivery.objects.filter(
-        Q(volunteer=user)
-        | Q(hub__in=coordinated_hubs(user))
-        | (Q(hub__in=served_hubs(user)) & _free())
+        Q(volunteer=user) | coordinated(user) | _purchases_of(planners) | (_served(user) & _free())
     )
 
 
 def with_details(deliveries: QuerySet[Delivery]) -> QuerySet[Delivery]:
     lines = DeliveryLine.objects.select_related("item").order_by("item__name")
-    return deliveries.select_related("hub", "place__region", "volunteer").prefetch_related(
-        Prefetch("lines", queryset=lines)
-    )
+    related = ("hub", "expense__fundraiser__group", "place__region", "volunteer")
+    return deliveries.select_related(*related).prefetch_related(Prefetch("lines", queryset=lines))
 
 
 def my_deliveries(user: AbstractBaseUser) -> tuple[list[Delivery], list[Delivery]]:
@@ -46,7 +66,7 @@ def my_deliveries(user: AbstractBaseUser) -> tuple[list[Delivery], list[Delivery
         Delivery.objects.filter(volunteer=user, status__in=[S.CLAIMED, S.DISPATCHED, S.DELIVERED])
     ).order_by("status", "created_at")
     free = (
-        with_details(Delivery.objects.filter(_free(), hub__in=served_hubs(user)))
+        with_details(Delivery.objects.filter(_free(), _served(user)))
         .exclude(volunteer=user)
         .order_by("created_at")
     )
@@ -58,13 +78,12 @@ def delivery_for(user: AbstractBaseUser, slug: str) -> Delivery:
 
 
 def delivery_to_verify(user: AbstractBaseUser, slug: str) -> Delivery:
-    hubs = coordinated_hubs(user)
-    return get_object_or_404(with_details(Delivery.objects.filter(hub__in=hubs)), slug=slug)
+    return get_object_or_404(with_details(Delivery.objects.filter(coordinated(user))), slug=slug)
 
 
 def awaiting_verification(user: AbstractBaseUser) -> QuerySet[Delivery]:
     return with_details(
-        Delivery.objects.filter(status=S.DELIVERED, hub__in=coordinated_hubs(user))
+        Delivery.objects.filter(coordinated(user), status=S.DELIVERED)
     ).prefetch_related(
         Prefetch(
             "proofs",
@@ -124,3 +143,28 @@ def handover_code_offered(delivery: Delivery) -> bool:
     if delivery.status == S.DELIVERED:
         return handovers.filter(services.handover_confirmable(timezone.now())).exists()
     return False
+
+
+def purchase_to_deliver(user: AbstractBaseUser, pk: int) -> Expense:
+    """An expense whose goods `user` may send to a place (a 404 otherwise): of a fundraiser of
+    a group where they are an organiser, treasurer or coordinator."""
+    groups = group_queries.groups_where(user, group_queries.DELIVERY_PLANNING_ROLES)
+    expenses = Expense.objects.filter(fundraiser__group__in=groups).select_related(
+        "fundraiser__group", "hub"
+    )
+    return get_object_or_404(expenses, pk=pk)
+
+
+def purchase_deliveries(expense_ids: Iterable[int]) -> dict[int, list[int]]:
+    """For the expense entries' pages: the ledger indexes of the verified deliveries made from
+    each of these purchases (by the expense's ledger index), oldest first. One query."""
+    rows = (
+        Delivery.objects.filter(expense__ledger_index__in=list(expense_ids))
+        .exclude(ledger_index=None)
+        .order_by("ledger_index")
+        .values_list("expense__ledger_index", "ledger_index")
+    )
+    found: dict[int, list[int]] = {}
+    for expense_index, index in rows:
+        found.setdefault(expense_index, []).append(index)
+    return found

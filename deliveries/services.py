@@ -3,7 +3,7 @@ who won, so a double tap, a retry or two volunteers at once never change a deliv
 
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -11,18 +11,20 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
 from aidhub import audit, clock
 from aidhub.uploads import CleanFile
-from donations.models import Donation, Expense, Fundraiser, PaymentMethod
+from donations.models import Donation, Expense, ExpenseLine, Fundraiser, PaymentMethod
+from groups import queries as group_queries
+from groups.models import Group
 from hubs import queries as hub_queries
 from hubs import services as hub_services
 from hubs.freshness import needs_changed
-from hubs.models import Hub, Item, Place, SupplyRequest
+from hubs.models import Hub, Item, Place, SupplyRequest, format_quantity
 from ledger import services as ledger
 from ledger.models import Evidence
 from notifications import queries as notification_queries
@@ -69,12 +71,47 @@ def _transition(
     return bool(done)
 
 
-def _is_volunteer_of(user: AbstractBaseUser, hub: Hub) -> bool:
-    return hub_queries.serves(user, hub)
-
-
 def _is_coordinator_of(user: AbstractBaseUser, hub: Hub) -> bool:
     return hub_queries.is_coordinator(user, hub)
+
+
+def _purchase_group(delivery: Delivery) -> Group:
+    return delivery.expense.fundraiser.group
+
+
+def _source_name(delivery: Delivery) -> str:
+    """Who the delivery's people answer to: its hub, or the group whose purchase it carries."""
+    return str(delivery.hub.name if delivery.hub_id else _purchase_group(delivery).name)
+
+
+def _serves(user: AbstractBaseUser, delivery: Delivery) -> bool:
+    """Whether `user` may carry it: a volunteer (or more) of its hub, or a member of the group
+    whose purchase it carries."""
+    if delivery.hub_id is not None:
+        return hub_queries.serves(user, delivery.hub)
+    return _member_of(user, _purchase_group(delivery))
+
+
+def _member_of(user: AbstractBaseUser, group: Group) -> bool:
+    return group_queries.groups_held(user).filter(pk=group.pk).exists()
+
+
+def _coordinates(user: AbstractBaseUser, delivery: Delivery) -> bool:
+    """Whether `user` verifies it and closes it: a coordinator of its hub, or an organiser or
+    coordinator of the group whose purchase it carries."""
+    if delivery.hub_id is not None:
+        return _is_coordinator_of(user, delivery.hub)
+    group_id = delivery.expense.fundraiser.group_id
+    return group_queries.holds(user, group_id, group_queries.COORDINATING_ROLES)
+
+
+def _check_requests(requests: Sequence[SupplyRequest], place: Place) -> None:
+    for request in requests:
+        if request.place_id != place.pk or not request.is_open:
+            raise _refuse(
+                _("Request %(id)s is not an open request of %(place)s.")
+                % {"id": request.pk, "place": place.name}
+            )
 
 
 @transaction.atomic
@@ -86,24 +123,17 @@ def delivery_plan(
     by: AbstractBaseUser,
     requests: Sequence[SupplyRequest] = (),
     fundraisers: Sequence[Fundraiser] = (),
-    expense: Expense | None = None,
     vehicle_note: str = "",
 ) -> Delivery:
-    """A coordinator plans what goes where; volunteers then claim it."""
+    """A coordinator plans what goes where from the hub's stock; volunteers then claim it."""
     if not _is_coordinator_of(by, hub):
         raise _refuse(_("Only a coordinator of %(hub)s can plan its deliveries.") % {"hub": hub})
     checked = hub_services.check_lines(lines)
-    for request in requests:
-        if request.place_id != place.pk or not request.is_open:
-            raise _refuse(
-                _("Request %(id)s is not an open request of %(place)s.")
-                % {"id": request.pk, "place": place.name}
-            )
+    _check_requests(requests, place)
     delivery = Delivery.objects.create(
         slug=_new_slug(place),
         hub=hub,
         place=place,
-        expense=expense,
         vehicle_note=vehicle_note.strip(),
         created_by=by,
     )
@@ -111,10 +141,134 @@ def delivery_plan(
         DeliveryLine(delivery=delivery, item=item, quantity=q) for item, q in checked
     )
     delivery.requests.set(requests)
-    fundraisers = list(fundraisers) + ([expense.fundraiser] if expense else [])
     delivery.fundraisers.set(fundraisers)
     needs_changed()
     audit.record(actor=by, action="delivery planned", target=delivery)
+    return delivery
+
+
+# A failed or returned delivery carried nothing to its place: its goods are free again.
+GOODS_FREED = (S.FAILED, S.RETURNED)
+
+
+def purchase_goods_left(expense_ids: Iterable[int]) -> dict[int, dict[int, Decimal]]:
+    """Per expense, per item id: what it bought that no delivery carries (failed and returned
+    ones aside), only where something is left. Two queries whatever the number of expenses."""
+    ids = list(expense_ids)
+    left: dict[int, dict[int, Decimal]] = {}
+    bought = (
+        ExpenseLine.objects.filter(expense_id__in=ids)
+        .values("expense_id", "item_id")
+        .annotate(quantity=Sum("quantity"))
+        .order_by()
+    )
+    for row in bought:
+        left.setdefault(row["expense_id"], {})[row["item_id"]] = row["quantity"]
+    carried = (
+        DeliveryLine.objects.filter(delivery__expense_id__in=ids)
+        .exclude(delivery__status__in=GOODS_FREED)
+        .values("delivery__expense_id", "item_id")
+        .annotate(quantity=Sum("quantity"))
+        .order_by()
+    )
+    for row in carried:
+        goods = left.setdefault(row["delivery__expense_id"], {})
+        goods[row["item_id"]] = goods.get(row["item_id"], Decimal(0)) - row["quantity"]
+    return {
+        pk: {item: q for item, q in goods.items() if q > 0}
+        for pk, goods in left.items()
+        if any(q > 0 for q in goods.values())
+    }
+
+
+@transaction.atomic
+def delivery_plan_from_expense(
+    *,
+    expense: Expense,
+    place: Place,
+    by: AbstractBaseUser,
+    lines: Sequence[tuple[Item, Decimal]] | None = None,
+    volunteer: AbstractBaseUser | None = None,
+    requests: Sequence[SupplyRequest] = (),
+    vehicle_note: str = "",
+) -> Delivery:
+    """Send what a purchase bought straight to a place, with no hub between: all the goods not
+    yet on a delivery, or `lines` of them. No hub stock moves at any step; the fundraiser that
+    paid is the one credited. With `volunteer` (a member of the group) it is theirs to carry
+    at once; otherwise any member of the group can claim it.
+
+    The expense's row is locked first, so two plans at once never carry more than it bought."""
+    group = expense.fundraiser.group
+    if not group_queries.holds(by, group, group_queries.DELIVERY_PLANNING_ROLES):
+        raise _refuse(
+            _("Only an organiser, treasurer or coordinator of %(group)s can send its purchases "
+              "to a place.") % {"group": group.name},
+            "not_allowed",
+        )  # fmt: skip
+    locked = Expense.objects.select_for_update().filter(pk=expense.pk).first()
+    if locked is None or locked.is_corrected:
+        raise _refuse(
+            _("This purchase was reversed in the ledger: its goods cannot be delivered."),
+            "not_approved",
+        )
+    if locked.hub_id is not None:
+        raise _refuse(
+            _("The goods of this purchase went into the stock of %(hub)s: plan the delivery "
+              "from that hub.") % {"hub": locked.hub.name},
+            "in_hub",
+        )  # fmt: skip
+    if not ExpenseLine.objects.filter(expense=locked).exists():
+        raise _refuse(_("This purchase lists no goods to deliver."), "no_goods")
+    left = purchase_goods_left([locked.pk]).get(locked.pk, {})
+    if not left:
+        raise _refuse(
+            _("Every item this purchase bought is already on a delivery."), "already_delivered"
+        )
+    if lines is None:
+        items = Item.objects.in_bulk(list(left))
+        wanted = [(items[pk], quantity) for pk, quantity in sorted(left.items())]
+    else:
+        wanted = hub_services.check_lines(lines)
+    if not wanted:
+        raise _refuse(_("Choose at least one item to deliver."), "no_lines")
+    for item, quantity in wanted:
+        if quantity > left.get(item.pk, Decimal(0)):
+            raise _refuse(
+                _("This purchase has %(left)s of %(item)s left to deliver, not %(quantity)s.")
+                % {
+                    "left": format_quantity(left.get(item.pk, Decimal(0))),
+                    "item": item.local_name,
+                    "quantity": format_quantity(quantity),
+                },
+                "too_much",
+            )
+    if not Place.objects.filter(pk=place.pk).exists():
+        raise _refuse(_("That place does not exist."), "no_place")
+    if volunteer is not None and not _member_of(volunteer, group):
+        raise _refuse(
+            _("Only a member of %(group)s can carry its purchases.") % {"group": group.name},
+            "not_member",
+        )
+    _check_requests(requests, place)
+    claim = {}
+    if volunteer is not None:
+        expires = timezone.now() + timedelta(hours=settings.DELIVERY_CLAIM_HOURS)
+        claim = {"status": S.CLAIMED, "volunteer": volunteer, "claim_expires_at": expires}
+    delivery = Delivery.objects.create(
+        slug=_new_slug(place),
+        expense=locked,
+        place=place,
+        vehicle_note=vehicle_note.strip(),
+        created_by=by,
+        **claim,
+    )
+    DeliveryLine.objects.bulk_create(
+        DeliveryLine(delivery=delivery, item=item, quantity=q) for item, q in wanted
+    )
+    delivery.requests.set(requests)
+    delivery.fundraisers.set([locked.fundraiser])
+    needs_changed()
+    audit.record(actor=by, action="delivery planned", target=delivery, expense=locked.ledger_index)
     return delivery
 
 
@@ -131,8 +285,8 @@ def claims_release_expired() -> int:
 
 @transaction.atomic
 def delivery_claim(*, delivery: Delivery, volunteer: AbstractBaseUser) -> Delivery:
-    if not _is_volunteer_of(volunteer, delivery.hub):
-        raise _refuse(_("You are not a volunteer of %(hub)s.") % {"hub": delivery.hub})
+    if not _serves(volunteer, delivery):
+        raise _refuse(_("You are not a volunteer of %(hub)s.") % {"hub": _source_name(delivery)})
     now = timezone.now()
     expires = now + timedelta(hours=settings.DELIVERY_CLAIM_HOURS)
     free = Q(status=S.PLANNED) | Q(status=S.CLAIMED, claim_expires_at__lt=now)
@@ -315,8 +469,10 @@ def handover_confirm(*, delivery: Delivery, code: str, role: str = "") -> Handov
 def delivery_verify(*, delivery: Delivery, coordinator: AbstractBaseUser) -> int:
     """A second person approves the proof: the delivery enters the public ledger with its
     photos, and the requests it answered count what arrived. Returns the ledger index."""
-    if not _is_coordinator_of(coordinator, delivery.hub):
-        raise _refuse(_("Only a coordinator of %(hub)s can verify.") % {"hub": delivery.hub})
+    if not _coordinates(coordinator, delivery):
+        raise _refuse(
+            _("Only a coordinator of %(hub)s can verify.") % {"hub": _source_name(delivery)}
+        )
     if delivery.volunteer_id == coordinator.pk:
         raise _refuse(_("Someone other than the volunteer must verify a delivery."), "same")
     proof = delivery.proofs.filter(review=ProofOfDelivery.Review.PENDING).first()
@@ -337,9 +493,16 @@ def delivery_verify(*, delivery: Delivery, coordinator: AbstractBaseUser) -> int
     ProofOfDelivery.objects.filter(pk=proof.pk).update(review=ProofOfDelivery.Review.APPROVED)
     lines = [(line.item, line.quantity) for line in delivery.lines.select_related("item")]
     handover = Handover.objects.filter(delivery=delivery, confirmed_at__isnull=False).exists()
+    # Where the goods came from: the hub's stock, or the ledger entry of the purchase itself,
+    # so a donor can follow the money from the expense to this delivery by its index.
+    source = (
+        {"hub": delivery.hub.ledger_ref()}
+        if delivery.hub_id is not None
+        else {"expense": delivery.expense.ledger_index}
+    )
     payload = {
+        **source,
         "delivery": delivery.slug,
-        "hub": delivery.hub.ledger_ref(),
         "place": delivery.place.ledger_ref(),
         "items": [item.ledger_line(q) for item, q in lines],
         "people": proof.people,
@@ -396,8 +559,10 @@ def delivery_reject(*, delivery: Delivery, coordinator: AbstractBaseUser, reason
     """Send the proof back: the volunteer reports again (new photos, a corrected count). The
     rejected photos were never published and are not kept: their files are deleted on commit,
     each unless something else still names the same bytes."""
-    if not _is_coordinator_of(coordinator, delivery.hub):
-        raise _refuse(_("Only a coordinator of %(hub)s can verify.") % {"hub": delivery.hub})
+    if not _coordinates(coordinator, delivery):
+        raise _refuse(
+            _("Only a coordinator of %(hub)s can verify.") % {"hub": _source_name(delivery)}
+        )
     if not reason.strip():
         raise _refuse(_("Say why the proof is rejected."), "reason")
     pending = list(
@@ -423,10 +588,11 @@ def delivery_reject(*, delivery: Delivery, coordinator: AbstractBaseUser, reason
 
 @transaction.atomic
 def delivery_fail(*, delivery: Delivery, by: AbstractBaseUser, reason: str, returned: bool) -> None:
-    """The road was closed, the car broke down: `returned` puts the goods back into the hub."""
+    """The road was closed, the car broke down: `returned` puts the goods back into the hub.
+    A purchase's goods on a failed or returned delivery are free for another one."""
     if not reason.strip():
         raise _refuse(_("Say what happened."), "reason")
-    allowed_user = delivery.volunteer_id == by.pk or _is_coordinator_of(by, delivery.hub)
+    allowed_user = delivery.volunteer_id == by.pk or _coordinates(by, delivery)
     if not allowed_user:
         raise _refuse(_("Only the volunteer or a coordinator can close this delivery."), "not_mine")
     # Whether goods left the hub is read from the row locked for this change, never from the

@@ -19,4 +19,5 @@ urlpatterns = [
     path("deliveries/<slug:slug>/photos/<str:sha256>", views.photo, name="photo"),
     path("handover/<slug:slug>/", limit("handover")(views.confirm), name="confirm"),
     path("hubs/<slug:hub_slug>/deliveries/new/", views.plan, name="plan"),
+    path("purchases/<int:pk>/deliver/", views.plan_purchase, name="plan_purchase"),
 ]

@@ -12,11 +12,19 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from aidhub import idempotency
 from hubs.forms import line_formset
+from hubs.models import Item
 from hubs.queries import coordinated_hubs
 from ledger.models import Evidence
 
 from . import queries, services
-from .forms import FailForm, HandoverConfirmForm, PlanForm, RejectForm, ReportForm
+from .forms import (
+    FailForm,
+    HandoverConfirmForm,
+    PlanForm,
+    PurchasePlanForm,
+    RejectForm,
+    ReportForm,
+)
 from .models import Delivery, ProofPhoto
 
 # ---- volunteers -----------------------------------------------------------------------------
@@ -176,7 +184,9 @@ def confirm(request: HttpRequest, slug: str) -> HttpResponse:
     guess must stay counted. Two copies sent at the same moment are decided by the handover's
     conditional update; the loser answers as a repeat once the winner's token is in (it is
     recorded a moment later)."""
-    delivery = get_object_or_404(Delivery.objects.select_related("place", "hub"), slug=slug)
+    delivery = get_object_or_404(
+        Delivery.objects.select_related("place", "hub", "expense"), slug=slug
+    )
     form = HandoverConfirmForm(request.POST or None, initial={"code": request.GET.get("code", "")})
     confirmed = False
     if request.method == "POST":
@@ -271,6 +281,45 @@ def plan(request: HttpRequest, hub_slug: str) -> HttpResponse:
         request,
         "hubs/form.html",
         {"hub": hub, "form": form, "lines": lines, "title": _("Plan a delivery")},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@idempotency.replay_first
+def plan_purchase(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send a purchase's goods straight to a place: the lines start as what is left of it."""
+    expense = queries.purchase_to_deliver(request.user, pk)
+    group = expense.fundraiser.group
+    left = services.purchase_goods_left([expense.pk]).get(expense.pk, {})
+    items = Item.objects.in_bulk(list(left))
+    initial = [{"item": items[pk], "quantity": q} for pk, q in sorted(left.items())]
+    form = PurchasePlanForm(request.POST or None, group=group)
+    lines = line_formset(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid() and lines.is_valid():
+
+        def record() -> str:
+            delivery = services.delivery_plan_from_expense(
+                expense=expense, lines=lines.lines(), by=request.user, **form.cleaned_data
+            )
+            messages.success(request, _("Planned. Members of the group can take it now."))
+            return delivery.get_absolute_url()
+
+        try:
+            return idempotency.respond(request, record)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    return render(
+        request,
+        "deliveries/plan_purchase.html",
+        {
+            "expense": expense,
+            "form": form,
+            "lines": lines,
+            "bought": expense.lines.exists(),
+            "nothing_left": not left,
+        },
+        status=400 if form.errors else 200,
     )
 
 

@@ -17,6 +17,9 @@ MONEY_ROLES = (Role.ORGANISER, Role.TREASURER)
 COORDINATING_ROLES = (Role.ORGANISER, Role.COORDINATOR)
 # Who may serve (claim and carry deliveries for) any hub of the group: every member.
 SERVING_ROLES = tuple(Role)
+# Who may send the goods of the group's purchases straight to a place: who spends the money
+# and who coordinates. A coordinator (or organiser), never the carrier, verifies it.
+DELIVERY_PLANNING_ROLES = (Role.ORGANISER, Role.TREASURER, Role.COORDINATOR)
 
 
 def active_members() -> QuerySet[Member]:

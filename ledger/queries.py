@@ -2,6 +2,7 @@
 
 import base64
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -189,6 +190,23 @@ def with_evidence(views: list[EntryView]) -> list[EntryView]:
 def entry_view(index: int) -> EntryView | None:
     entry = LedgerEntry.objects.select_related("reversed_by").filter(index=index).first()
     return with_evidence([EntryView(entry)])[0] if entry else None
+
+
+# Entries that came out of an entry, as the app that made them knows: the ledger imports no
+# domain app, so deliveries register, for "expense", which delivery entries carried the goods
+# of a purchase. source(indexes of entries of that kind) -> {index: [later entries' indexes]}.
+FollowUpSource = Callable[[Iterable[int]], dict[int, list[int]]]
+FOLLOW_UP_SOURCES: dict[str, FollowUpSource] = {}
+
+
+def follow_ups_register(kind: str, source: FollowUpSource) -> None:
+    FOLLOW_UP_SOURCES[kind] = source
+
+
+def follow_ups(view: EntryView) -> list[int]:
+    """The indexes of the entries that came out of this one (the deliveries of a purchase)."""
+    source = FOLLOW_UP_SOURCES.get(view.kind)
+    return source([view.index]).get(view.index, []) if source else []
 
 
 # What a donor's receipt page shows their fundraiser's money did afterwards.

@@ -318,9 +318,12 @@ SCHEMAS: dict[str, dict[str, Callable]] = {
         "items": ITEMS,
         "fundraisers": optional(list_of(FUNDRAISER, high=20)),
     },
+    # From a hub's stock ("hub") or straight from a purchase ("expense": the index of its
+    # expense entry), exactly one of the two (ONE_OF).
     "delivery": {
         "delivery": check_ref,
-        "hub": HUB,
+        "hub": optional(HUB),
+        "expense": optional(check_index),
         "place": PLACE,
         "items": ITEMS,
         "people": check_count,
@@ -347,6 +350,10 @@ SCHEMAS: dict[str, dict[str, Callable]] = {
 }
 
 
+# Fields of which a payload of the kind holds exactly one.
+ONE_OF: dict[str, tuple[str, ...]] = {"delivery": ("hub", "expense")}
+
+
 def validate_payload(kind: str, payload: Any) -> dict:
     """Raise PayloadError naming the first field that is wrong; return the payload if sound."""
     if kind not in SCHEMAS:
@@ -354,6 +361,10 @@ def validate_payload(kind: str, payload: Any) -> dict:
     fields = SCHEMAS[kind]
     required = {name for name, check in fields.items() if not getattr(check, "optional", False)}
     _object(payload, kind, required, set(fields))
+    if kind in ONE_OF and sum(name in payload for name in ONE_OF[kind]) != 1:
+        names = ONE_OF[kind]
+        raise _fail(f"{kind}.{names[0]}", _("give exactly one of: %(fields)s")
+                    % {"fields": ", ".join(names)})  # fmt: skip
     for name, check in fields.items():
         if name in payload:
             check(payload[name], f"{kind}.{name}")

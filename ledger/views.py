@@ -189,6 +189,7 @@ def entry_detail(request: HttpRequest, index: int, receipt: str = "") -> HttpRes
             "proof": SimpleLazyObject(proof),
             "receipt": receipt,
             "since": SimpleLazyObject(lambda: queries.fundraiser_since(view) if receipt else []),
+            "follow_ups": SimpleLazyObject(lambda: queries.follow_ups(view)),
             "fundraiser_totals": SimpleLazyObject(fundraiser_totals),
             "host": request.build_absolute_uri("/").rstrip("/"),
         },
