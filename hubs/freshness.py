@@ -6,7 +6,10 @@ writes stock, requests or deliveries (or a hub's, place's or item's text) calls
 `needs_changed()`: the services after each write, signal receivers after an edit in the admin.
 A page rendered after the write in the same process never shows what was there before."""
 
-from aidhub.pagecache import version_forget, version_token
+from collections.abc import Callable
+from hashlib import blake2b
+
+from aidhub.pagecache import version_cached, version_forget, version_token
 
 NEEDS_VERSION_KEY = "hubs:needs:version"
 # How long another process's local-memory cache may keep an old version (with Redis, every
@@ -23,3 +26,10 @@ def needs_changed(**kwargs: object) -> None:
     """Stock, a request, a delivery or a hub's, place's or item's text was written (a signal
     receiver too, hence the keyword arguments)."""
     version_forget(NEEDS_VERSION_KEY)
+
+
+def needs_cached[T](name: str, what: str, compute: Callable[[], T]) -> T:
+    """`compute()` (a hub or place a page is about, None for none) kept under the version."""
+    digest = blake2b(what.encode(), digest_size=16).hexdigest()
+    key = f"hubs:{name}:{needs_version()}:{digest}"
+    return version_cached(key, compute, seconds=NEEDS_SECONDS)

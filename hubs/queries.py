@@ -132,6 +132,10 @@ def public_place(slug: str) -> Place:
     return get_object_or_404(Place.objects.select_related("region"), slug=slug)
 
 
+def public_place_or_none(slug: str) -> Place | None:
+    return Place.objects.select_related("region").filter(slug=slug).first()
+
+
 def place_requests(place: Place) -> QuerySet[SupplyRequest]:
     return _with_lines(SupplyRequest.objects.filter(place=place).order_by("-created_at"))
 

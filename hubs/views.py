@@ -23,7 +23,7 @@ from .forms import (
     TransferForm,
     line_formset,
 )
-from .freshness import NEEDS_SECONDS, needs_version
+from .freshness import NEEDS_SECONDS, needs_cached, needs_version
 from .models import Hub, StockMovement, SupplyRequest
 
 GAP_DAYS_DEFAULT = 7
@@ -50,7 +50,9 @@ def hub_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def hub_detail(request: HttpRequest, slug: str) -> HttpResponse:
     # Its surplus items are read by the cached part alone (public_hub would prefetch them).
-    hub = get_object_or_404(queries.public_hubs(), slug=slug)
+    hub = needs_cached("hub", slug, lambda: queries.public_hubs().filter(slug=slug).first())
+    if hub is None:
+        raise Http404
     return render(
         request,
         "hubs/hub_detail.html",
@@ -93,7 +95,9 @@ def needs(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    place = queries.public_place(slug)
+    place = needs_cached("place", slug, lambda: queries.public_place_or_none(slug))
+    if place is None:
+        raise Http404
     deliveries = SimpleLazyObject(
         lambda: ledger_queries.entries_page(
             ledger_queries.Filters(place=place.slug, kind="delivery"), before=None, size=20

@@ -38,7 +38,7 @@ def test_the_pages_come_from_the_cache_until_something_is_written(
 ):
     for url in PAGES:
         first = visitor.get(url)
-        with django_assert_max_num_queries(2):  # the session, and the hub or place itself
+        with django_assert_max_num_queries(1):  # the session
             again = visitor.get(url)
         assert again.content == first.content, url
 
