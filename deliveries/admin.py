@@ -4,7 +4,6 @@ from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from groups import queries as group_queries
 from hubs.admin import HubPeopleFilter, HubScopedAdmin
 
 from .models import Delivery, DeliveryLine, ProofOfDelivery
@@ -23,7 +22,8 @@ class DeliveryLineInline(admin.TabularInline):
 
 class DeliveryScopedAdmin(HubScopedAdmin):
     """Deliveries of the hubs the user coordinates, and those straight from the purchases of
-    the groups where they are an organiser or coordinator (deliveries.queries.coordinated)."""
+    the groups where they are an organiser or coordinator (deliveries.queries.coordinated).
+    The admin is for hub coordinators; a group without hubs verifies on the site's pages."""
 
     delivery_path = ""
 
@@ -34,11 +34,6 @@ class DeliveryScopedAdmin(HubScopedAdmin):
         prefix = f"{self.delivery_path}__" if self.delivery_path else ""
         ids = Delivery.objects.filter(coordinated(request.user)).values("pk")
         return rows.filter(**{f"{prefix}pk__in": ids})
-
-    def has_module_permission(self, request):
-        return super().has_module_permission(request) or (
-            group_queries.groups_where(request.user, group_queries.COORDINATING_ROLES).exists()
-        )
 
 
 @admin.register(Delivery)

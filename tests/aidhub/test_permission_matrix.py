@@ -79,6 +79,8 @@ SITE = {
     "deliveries:photo": ("GET", DELIVERY_SEERS, {"slug": "delivery", "sha256": "photo"}),
     "deliveries:confirm": ("GET", EVERYONE, {"slug": "delivery"}),
     "deliveries:plan": ("GET", COORDINATOR, {"hub_slug": "hub"}),
+    # The organiser's group bought the expense; the hub's coordinator is of another group.
+    "deliveries:plan_purchase": ("GET", ORGANISER, {"pk": "expense"}),
     "hubs:list": ("GET", EVERYONE, {}),
     "hubs:hub": ("GET", EVERYONE, {"slug": "hub"}),
     "hubs:manage": ("GET", COORDINATOR, {"slug": "hub"}),
