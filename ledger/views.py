@@ -155,11 +155,14 @@ def _export_query(filters: queries.Filters) -> str:
 
 @require_GET
 def entry_detail(request: HttpRequest, index: int, receipt: str = "") -> HttpResponse:
-    view = queries.entry_view(index)
-    if view is None:
-        raise Http404(_("There is no entry %(index)s.") % {"index": index})
     # The page is kept as a {% fragment %} under the ledger's version (a new checkpoint, a
-    # reversal), the names' and what is drawn from the entry; what only it reads is lazy.
+    # reversal) and the names'; what only it reads is lazy, the entry too when the ledger's
+    # version says it exists. What the version does not see (a thumbnail made a moment later)
+    # shows within the fragment's minute, as on the ledger list.
+    size, _signed = queries.version()
+    view = SimpleLazyObject(lambda: queries.entry_view(index)) if index < size else None
+    if view is None and (view := queries.entry_view(index)) is None:
+        raise Http404(_("There is no entry %(index)s.") % {"index": index})
     checkpoint = SimpleLazyObject(queries.latest_checkpoint)
 
     def has_proof() -> bool:
@@ -179,7 +182,8 @@ def entry_detail(request: HttpRequest, index: int, receipt: str = "") -> HttpRes
         request,
         "ledger/entry_detail.html",
         {
-            "version": f"{queries.version()}|{presentation.names_version()}|{view.drawn_state}",
+            "version": f"{queries.version()}|{presentation.names_version()}",
+            "index": index,
             "view": view,
             "checkpoint": checkpoint,
             "root_b64": SimpleLazyObject(
