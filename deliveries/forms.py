@@ -115,6 +115,12 @@ class PurchasePlanForm(forms.Form):
         queryset=get_user_model().objects.none(),
         help_text=_("A member of the group. Leave it empty and any member can take it."),
     )
+    requests = forms.ModelMultipleChoiceField(
+        label=_("Answers requests"),
+        required=False,
+        queryset=SupplyRequest.objects.filter(status__in=OPEN).select_related("place"),
+        widget=forms.CheckboxSelectMultiple,
+    )
     vehicle_note = forms.CharField(label=_("Vehicle (optional)"), required=False, max_length=120)
 
     def __init__(self, *args, group: Group, **kwargs):
