@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("deliveries.urls")),
     path("", include("hubs.urls")),
     path("fundraisers/", include("donations.urls")),
+    path("groups/", include("groups.urls")),
     path("notifications/", include("notifications.urls")),
     path("ledger/", include("ledger.urls")),
     path("api/", include("api.urls")),

@@ -229,6 +229,7 @@ def public_pages() -> list[tuple[str, str]]:
         ("place", place.get_absolute_url()),
         ("fundraisers", "/fundraisers/"),
         ("fundraiser", fundraiser.get_absolute_url()),
+        ("group", fundraiser.group.get_absolute_url()),
         ("ledger", "/ledger/"),
         ("ledger entry", f"/ledger/{entry}/"),
         ("verify instructions", "/ledger/verify/"),

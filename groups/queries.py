@@ -8,6 +8,7 @@ member of an inactive group. A superuser holds every role everywhere.
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 
 from .models import Group, Member, Role
 
@@ -101,3 +102,16 @@ def group_people(user: AbstractBaseUser) -> QuerySet:
     if user.is_authenticated and user.is_superuser:
         return accounts
     return accounts.filter(pk__in=group_people_ids(user))
+
+
+# ---- public ---------------------------------------------------------------------------------
+
+
+def public_group(slug: str) -> tuple[Group, list, list]:
+    """(the active group, its active hubs, its fundraisers); 404 for any other slug. Hubs and
+    fundraisers are read through their foreign keys to the group (their apps sit above this
+    one and are not imported)."""
+    group = get_object_or_404(Group.objects.filter(is_active=True), slug=slug)
+    hubs = list(group.hubs.filter(is_active=True).select_related("region").order_by("name"))
+    fundraisers = list(group.fundraisers.order_by("status", "-starts_on"))
+    return group, hubs, fundraisers

@@ -180,6 +180,7 @@ class HubForm(forms.ModelForm):
         fields = [
             "slug",
             "name",
+            "group",
             "kind",
             "region",
             "address",
@@ -197,8 +198,9 @@ class HubForm(forms.ModelForm):
 class HubAdmin(TranslationAdmin, HubScopedAdmin):
     hub_path = "pk"
     form = HubForm
-    list_display = ["name", "kind", "region", "opening_hours", "is_active", "manage_link"]
+    list_display = ["name", "group", "kind", "region", "opening_hours", "is_active", "manage_link"]
     list_filter = ["kind", "is_active", "region"]
+    list_select_related = ["group", "region"]
     search_fields = [*NAME_FIELDS, "address_en", "address_ru"]
     filter_horizontal = ["surplus_items"]
     inlines = [StockLevelInline, StockMovementInline]
@@ -227,7 +229,7 @@ class HubAdmin(TranslationAdmin, HubScopedAdmin):
         return request.user.is_superuser
 
     def get_readonly_fields(self, request, obj=None):
-        return [] if request.user.is_superuser else ["slug", "kind", "region"]
+        return [] if request.user.is_superuser else ["slug", "group", "kind", "region"]
 
     def get_prepopulated_fields(self, request, obj=None):
         return self.prepopulated_fields if request.user.is_superuser else {}

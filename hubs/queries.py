@@ -85,7 +85,7 @@ def public_hubs() -> QuerySet[Hub]:
 def public_hub(slug: str) -> Hub:
     return get_object_or_404(
         Hub.objects.filter(is_active=True)
-        .select_related("region")
+        .select_related("region", "group")
         .prefetch_related("surplus_items"),
         slug=slug,
     )

@@ -9,17 +9,14 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from aidhub import audit, clock
-from aidhub.models import AuditEvent
+from aidhub import audit, clock, invitations
 from ledger import services as ledger
 from notifications import services as notifications
 
@@ -604,14 +601,12 @@ def _announce_request(request: SupplyRequest, event: str) -> None:
 
 # ---- membership -----------------------------------------------------------------------------
 
-# A volunteer joins a hub only by accepting an invitation e-mailed to their own address: a
-# coordinator who types a username or e-mail learns nothing about whether such an account exists,
-# and cannot enrol anyone without their consent.
-INVITATION_DAYS = 7
-# Invitation e-mails a coordinator may set off per hour, and one account may receive per day:
-# past either, inviting does nothing, and the coordinator is told the same as always.
-INVITATIONS_PER_COORDINATOR_HOUR = 10
-INVITATIONS_PER_ACCOUNT_DAY = 3
+# A volunteer joins a hub only by accepting an invitation e-mailed to their own address
+# (aidhub.invitations: the same answer whether or not the account exists, one-time links,
+# limits shared with every other kind of invitation).
+INVITATION_DAYS = invitations.INVITATION_DAYS
+INVITATIONS_PER_COORDINATOR_HOUR = invitations.PER_INVITER_HOUR
+INVITATIONS_PER_ACCOUNT_DAY = invitations.PER_ACCOUNT_DAY
 _INVITATION_SALT = "hubs.membership_invitation"
 _INVITED = "membership_invited"
 _ACCEPTED = "membership_accepted"
@@ -620,39 +615,21 @@ _ACCEPTED = "membership_accepted"
 def membership_invitation_token(*, user: AbstractBaseUser, hub: Hub) -> str:
     """The signed part of an invitation link: names the account, the hub and when it was made
     (a link works once: not after an accept of the same account and hub made later)."""
-    issued = timezone.now().isoformat()
-    return signing.dumps({"user": user.pk, "hub": hub.pk, "at": issued}, salt=_INVITATION_SALT)
-
-
-def _invitation_spent(*, hub: Hub, user: AbstractBaseUser, issued: datetime) -> bool:
-    """True when the account accepted an invitation to the hub at or after `issued`: that link
-    (or an older one) was used, so a volunteer removed since cannot rejoin with it."""
-    return AuditEvent.objects.filter(
-        action=_ACCEPTED,
-        detail__hub=str(hub.pk),
-        detail__user=str(user.pk),
-        created_at__gte=issued,
-    ).exists()
+    return invitations.token_make(salt=_INVITATION_SALT, user=user, hub=hub.pk)
 
 
 def membership_invitation_read(*, token: str, user: AbstractBaseUser) -> Hub:
     """The hub an invitation for `user` names; ValidationError when the link is forged, has
     expired, was already used, names another account or a closed hub."""
-    try:
-        data = signing.loads(token, salt=_INVITATION_SALT, max_age=timedelta(days=INVITATION_DAYS))
-    except signing.BadSignature:
-        data = None
+    read = invitations.token_read(salt=_INVITATION_SALT, token=token, user=user)
     hub = None
-    issued = None
-    if isinstance(data, dict) and data.get("user") == user.pk:
-        try:
-            issued = datetime.fromisoformat(str(data.get("at")))
-        except ValueError:
-            issued = None  # a link made before links carried their time: refused
-    if issued is not None and timezone.is_aware(issued):
+    if read is not None:
+        data, issued = read
         hub = Hub.objects.filter(pk=data.get("hub"), is_active=True).first()
-    if hub is not None and _invitation_spent(hub=hub, user=user, issued=issued):
-        hub = None
+        if hub is not None and invitations.spent(
+            action=_ACCEPTED, user=user, issued=issued, hub=hub.pk
+        ):
+            hub = None
     if hub is None:
         raise ValidationError(
             _(
@@ -664,37 +641,19 @@ def membership_invitation_read(*, token: str, user: AbstractBaseUser) -> Hub:
     return hub
 
 
-def _invitations_exhausted(*, by: AbstractBaseUser, invitee: AbstractBaseUser) -> bool:
-    now = timezone.now()
-    invited = AuditEvent.objects.filter(action=_INVITED)
-    by_coordinator = invited.filter(actor=by, created_at__gte=now - timedelta(hours=1))
-    to_account = invited.filter(
-        detail__user=str(invitee.pk), created_at__gte=now - timedelta(days=1)
-    )
-    return (
-        by_coordinator.count() >= INVITATIONS_PER_COORDINATOR_HOUR
-        or to_account.count() >= INVITATIONS_PER_ACCOUNT_DAY
-    )
-
-
 @transaction.atomic
 def membership_invite(*, hub: Hub, person: str, by: AbstractBaseUser) -> None:
     """Invite the one active account whose username or e-mail is exactly `person` to volunteer
     at `hub`: an e-mail (after commit) with a link they accept while signed in. Nothing is
     returned or raised about whether such an account exists, has an address, is already a
     member or was sent too many invitations, so the caller says the same thing in every case."""
-    typed = person.strip()
-    if not typed:
+    invitee = invitations.invitee(person)
+    if invitee is None:
         return
-    accounts = get_user_model().objects.filter(is_active=True)
-    found = list(accounts.filter(Q(username__iexact=typed) | Q(email__iexact=typed))[:2])
-    if len(found) != 1 or not found[0].email:
-        return
-    invitee = found[0]
     volunteer = Membership.Role.VOLUNTEER
     if Membership.objects.filter(user=invitee, hub=hub, role=volunteer).exists():
         return
-    if _invitations_exhausted(by=by, invitee=invitee):
+    if invitations.exhausted(by=by, account=invitee):
         return
     # Superusers only read the trail (aidhub.admin): it may say whom an invitation reached.
     audit.record(actor=by, action=_INVITED, target=invitee, hub=hub.slug, user=invitee.pk)

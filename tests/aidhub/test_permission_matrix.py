@@ -22,8 +22,10 @@ from ledger import services as ledger
 from notifications.models import Subscription
 from tests.factories import (
     PASSWORD,
+    GroupFactory,
     HubFactory,
     ItemFactory,
+    MemberFactory,
     MembershipFactory,
     PlaceFactory,
     UserFactory,
@@ -39,16 +41,24 @@ ROLES = [
     "coordinator",
     "other_coordinator",
     "organiser",
+    # A second money person of the organiser's group.
+    "treasurer",
+    # A coordinator of hub-a's group, with no membership of the hub itself.
+    "group_coordinator",
+    # The organiser of another group, with nothing of this world's.
+    "other_organiser",
     "superuser",
 ]
 EVERYONE = frozenset(ROLES)
 SIGNED_IN = EVERYONE - {"anonymous"}
-COORDINATOR = frozenset({"coordinator", "superuser"})
-ANY_COORDINATOR = frozenset({"coordinator", "other_coordinator", "superuser"})
+COORDINATOR = frozenset({"coordinator", "group_coordinator", "superuser"})
+ANY_COORDINATOR = frozenset({"coordinator", "other_coordinator", "group_coordinator", "superuser"})
 OWN_VOLUNTEER = frozenset({"volunteer", "superuser"})
-DELIVERY_SEERS = frozenset({"volunteer", "coordinator", "superuser"})
-ORGANISER = frozenset({"organiser", "superuser"})
-FUNDRAISER_READERS = frozenset({"organiser", "superuser"})
+DELIVERY_SEERS = frozenset({"volunteer", "coordinator", "group_coordinator", "superuser"})
+ORGANISER = frozenset({"organiser", "treasurer", "superuser"})
+FUNDRAISER_READERS = frozenset({"organiser", "treasurer", "superuser"})
+# Who manages a group's members: its organisers (each sees only their own group).
+GROUP_ORGANISERS = frozenset({"organiser", "other_organiser", "superuser"})
 SUPERUSER = frozenset({"superuser"})
 NOBODY = frozenset()
 
@@ -108,7 +118,13 @@ SITE = {
     "donations:payment_method_edit": ("GET", ORGANISER, {"slug": "fundraiser", "pk": "method"}),
     "donations:payment_method_remove": ("GET", ORGANISER, {"slug": "fundraiser", "pk": "method"}),
     # Coordinators of a hub the fundraiser supplies may check its books too.
-    "donations:reconcile": ("GET", ORGANISER | {"coordinator"}, {"slug": "fundraiser"}),
+    "donations:reconcile": (
+        "GET",
+        ORGANISER | {"coordinator", "group_coordinator"},
+        {"slug": "fundraiser"},
+    ),
+    "groups:group": ("GET", EVERYONE, {"slug": "group"}),
+    "groups:invitation": ("GET", SIGNED_IN, {"token": "wrong"}),
     "notifications:mine": ("GET", SIGNED_IN, {}),
     "notifications:subscribe": ("POST", EVERYONE, {}),
     "notifications:confirm": ("GET", EVERYONE, {"token": "subscription"}),
@@ -153,7 +169,8 @@ QUERY = {
 
 ADMIN = {
     "auth.user": SUPERUSER,
-    "auth.group": SUPERUSER,
+    "groups.group": GROUP_ORGANISERS,
+    "groups.member": GROUP_ORGANISERS,
     "aidhub.auditevent": SUPERUSER,
     "axes.accessattempt": SUPERUSER,
     "axes.accessfailurelog": SUPERUSER,
@@ -221,7 +238,9 @@ def world(db, media, rates, settings, django_capture_on_commit_callbacks):
 
 
 def _build_world() -> dict:
-    hub, other_hub, flour = HubFactory(slug="hub-a"), HubFactory(slug="hub-b"), ItemFactory()
+    hub_group = GroupFactory(slug="batken-volunteers")
+    hub, other_hub = HubFactory(slug="hub-a", group=hub_group), HubFactory(slug="hub-b")
+    flour = ItemFactory()
     place = PlaceFactory(slug="isfana")
     users = {
         "donor": UserFactory(username="donor"),
@@ -237,6 +256,13 @@ def _build_world() -> dict:
             hub=where, role=kind, user=UserFactory(username=role, is_staff=kind == "coordinator")
         ).user
     users["organiser"] = UserFactory(username="organiser", is_staff=True)
+    for role, group, kind in [
+        ("treasurer", organised_by(users["organiser"])["group"], "treasurer"),
+        ("group_coordinator", hub_group, "coordinator"),
+        ("other_organiser", GroupFactory(slug="elsewhere"), "organiser"),
+    ]:
+        user = UserFactory(username=role, is_staff=True)
+        users[role] = MemberFactory(group=group, user=user, role=kind).user
     fundraiser = Fundraiser.objects.create(
         slug="batken",
         title="Batken",
@@ -292,6 +318,7 @@ def _build_world() -> dict:
         "photo": proof.photos.get().evidence_sha256,
         "request": request.pk,
         "fundraiser": fundraiser.slug,
+        "group": fundraiser.group.slug,
         "donation": donation.pk,
         "expense": expense.pk,
         "method": method.pk,
@@ -358,3 +385,5 @@ def test_roles_are_what_they_say(world):
     users = world["users"]
     assert Membership.objects.get(user=users["other_coordinator"]).hub.slug == "hub-b"
     assert not users["donor"].memberships.exists()
+    assert not users["group_coordinator"].memberships.exists()
+    assert users["treasurer"].group_roles.get().group.slug == f"group-of-{users['organiser']}"
