@@ -731,6 +731,44 @@ def coordinator_digest(*, now: datetime | None = None) -> int:
                     "path": f"/hubs/{hub.slug}/manage/",
                 },
             )
+    return sent + _purchase_digest(now)
+
+
+def _purchase_digest(now: datetime) -> int:
+    """The same summary for the deliveries straight from a group's purchases, which no hub's
+    coordinators see: to the group's organisers and coordinators, who verify them."""
+    from django.contrib.auth import get_user_model
+
+    waiting = Delivery.objects.filter(expense__isnull=False).filter(
+        Q(status=S.DELIVERED) | Q(status=S.CLAIMED, claim_expires_at__lt=now)
+    )
+    sent = 0
+    for group in Group.objects.filter(pk__in=waiting.values("expense__fundraiser__group")):
+        purchases = waiting.filter(expense__fundraiser__group=group)
+        facts = {
+            "short": {},
+            "waiting": 0,
+            "awaiting": purchases.filter(status=S.DELIVERED).count(),
+            "expired": purchases.filter(status=S.CLAIMED).count(),
+        }
+        members = group_queries.active_members().filter(
+            group=group, role__in=group_queries.COORDINATING_ROLES
+        )
+        people = get_user_model().objects.filter(pk__in=members.values("user_id")).exclude(email="")
+        languages = notification_queries.languages_of(user.pk for user in people)
+        for user in people:
+            sent += notifications.notify_address(
+                event=f"digest:group:{group.slug}:{clock.local_day(now).isoformat()}:{user.pk}",
+                kind="digest",
+                channel="email",
+                address=user.email,
+                language=languages[user.pk],
+                context={
+                    "hub": notifications.in_languages(lambda group=group: group.name),
+                    **facts,
+                    "path": "/deliveries/awaiting/",
+                },
+            )
     return sent
 
 

@@ -449,3 +449,23 @@ def test_needs_and_gaps_count_a_purchase_delivery_and_it_answers_the_request(
     request.refresh_from_db()
     assert request.status == request.Status.FULFILLED
     assert hub_queries.on_the_way([place.pk])[place.pk].any is False
+
+
+def test_the_groups_organisers_and_coordinators_get_the_daily_summary_of_its_purchase_deliveries(
+    bought, place, people, django_capture_on_commit_callbacks, mailoutbox
+):
+    for who in ("organiser", "coordinator", "treasurer", "volunteer"):
+        people[who].email = f"{people[who].username}@aidhub.example"
+        people[who].save(update_fields=["email"])
+    delivery = services.delivery_plan_from_expense(
+        expense=bought, place=place, by=people["organiser"]
+    )
+    carry(delivery, people["volunteer"], confirm=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.coordinator_digest() == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.coordinator_digest() == 0  # once a day
+    assert sorted(m.to[0] for m in mailoutbox) == ["aigerim@aidhub.example", "aziz@aidhub.example"]
+    digest = mailoutbox[-1]
+    assert digest.subject == "Daily summary for Batken volunteers"
+    assert "Deliveries awaiting verification: 1" in digest.body
