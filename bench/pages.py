@@ -6,7 +6,9 @@ Django view on the same server in the same run. It prints figures; it never pass
         [--database-url postgres://postgres@127.0.0.1:5432/aidhub_scale]
 
 The database is filled first with `manage.py seed_scale` (see docs/scale.md). gunicorn runs
-`bench.settings` (the project's settings plus /bench/trivial) with DEBUG off. The load comes
+`bench.settings` (the project's settings plus /bench/trivial) with DEBUG off. Each page is
+compared with the trivial view loaded right after it, since the cores may be shared with other
+work that comes and goes during the run. The load comes
 from `wrk` when installed (`apt-get install wrk`), else from a small threaded client here, which
 competes for the same cores and so understates every page alike. SQL queries per page are
 counted once in this process with Django's test client. Results go to
@@ -42,6 +44,7 @@ from bench.common import (  # noqa: E402
     write_report,
 )
 
+TRIVIAL = "/bench/trivial"
 WRK_SCRIPT = """
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -79,7 +82,7 @@ def pages() -> list[tuple[str, str, str]]:
     entry = max(LedgerHead.objects.get(pk=1).size - 10, 0)
     session = f"{settings.SESSION_COOKIE_NAME}=bench-no-such-session"
     return [
-        ("trivial Django view", "/bench/trivial", ""),
+        ("trivial Django view", TRIVIAL, ""),
         ("home", "/", ""),
         ("home, rendered (visitor with a session)", "/", session),
         ("fundraiser", f"/fundraisers/{fundraiser}/", ""),
@@ -187,27 +190,32 @@ def main() -> int:
             print(f"[{name}] {path} …", file=sys.stderr, flush=True)
             load(server.url + path, 2, args.connections, cookie)  # warm caches and connections
             result = load(server.url + path, args.seconds, args.connections, cookie)
-            rows.append((name, path, result))
+            # The cores are shared (other work on the machine comes and goes): each page is
+            # compared with the trivial view loaded right after it.
+            beside = load(server.url + TRIVIAL, args.seconds / 2, args.connections, "")
+            rows.append((name, path, result, beside["rps"]))
         memory = [(pid, peak_memory_mib(pid)) for pid in server.worker_pids()]
         master = peak_memory_mib(server.process.pid)
-    trivial = rows[0][2]["rps"]
     table = [
-        "| page | path | requests/s | × trivial | p50 | p95 | errors | SQL queries | HTML bytes |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| page | path | requests/s | trivial beside it | × trivial | p50 | p95 | errors "
+        "| SQL queries | HTML bytes |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for name, path, r in rows:
+    for name, path, r, trivial in rows:
         status, count, size = queries[name]
         table.append(
-            f"| {name} | `{path}` | **{r['rps']:,.0f}** | {r['rps'] / trivial:.2f} "
+            f"| {name} | `{path}` | **{r['rps']:,.0f}** | {trivial:,.0f} "
+            f"| **{r['rps'] / trivial:.2f}** "
             f"| {r['p50']:.1f} ms | {r['p95']:.1f} ms | {r['errors']} "
             f"| {count}{'' if status == 200 else f' (HTTP {status})'} | {size:,} |"
         )
-    ledger = next(r for name, _p, r in rows if name == "ledger")
+    ledger, trivial = next((r, t) for name, _p, r, t in rows if name == "ledger")
     lines = machine_header("Public pages under gunicorn")
     lines += [
         f"- gunicorn: {args.workers} sync workers on the same {os.cpu_count()} cores as the "
         f"load generator ({client}, {args.connections} connections, {args.seconds:g} s a page "
-        "after 2 s of warm-up); settings `bench.settings` (DEBUG off, CONN_MAX_AGE 60, "
+        f"after 2 s of warm-up, then {args.seconds / 2:g} s of the trivial view beside it); "
+        "settings `bench.settings` (DEBUG off, CONN_MAX_AGE 60, "
         "WhiteNoise plain static); no Redis (local-memory cache)",
         "",
         *table,
