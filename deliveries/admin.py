@@ -3,6 +3,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from hubs.admin import HubPeopleFilter, HubScopedAdmin
 
@@ -68,7 +69,7 @@ class DeliveryAdmin(DeliveryScopedAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("proofs__photos")
 
-    @admin.display(description=_("from"))
+    @admin.display(description=pgettext_lazy("where a delivery comes from", "from"))
     def source(self, delivery):
         return delivery.from_label
 
