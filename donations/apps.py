@@ -12,12 +12,15 @@ class DonationsConfig(AppConfig):
         from aidhub import search
         from ledger import presentation
 
-        from .models import Fundraiser
+        from .models import Fundraiser, PaymentMethod
+        from .queries import payment_methods_changed
         from .translation import translated_titles
 
         # A title edited in the admin: ledger rows drawn with the old one are drawn again.
         for signal in (post_save, post_delete):
             signal.connect(presentation.names_changed, sender=Fundraiser, weak=False)
             signal.connect(search.fundraisers_changed, sender=Fundraiser, weak=False)
+            # The ways to pay on the fundraiser's page are kept until one is saved or deleted.
+            signal.connect(payment_methods_changed, sender=PaymentMethod, weak=False)
         # Ledger pages show the fundraiser titles the payloads sign in the reader's language.
         presentation.names_register("fundraiser", translated_titles)

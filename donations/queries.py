@@ -9,6 +9,7 @@ from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum,
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
+from aidhub.pagecache import version_forget, version_token
 from groups.queries import MONEY_ROLES, groups_where, holds
 from hubs.models import Category, Hub
 from ledger.models import LedgerEntry
@@ -39,11 +40,10 @@ def public_fundraisers() -> QuerySet[Fundraiser]:
 
 
 def public_fundraiser(slug: str) -> Fundraiser:
+    # Its places and hubs are not prefetched: its page does not show them, and the API reads
+    # each with one query either way.
     return get_object_or_404(
-        Fundraiser.objects.select_related("region", "organiser", "group").prefetch_related(
-            "places", "hubs"
-        ),
-        slug=slug,
+        Fundraiser.objects.select_related("region", "organiser", "group"), slug=slug
     )
 
 
@@ -166,6 +166,21 @@ def recent_expenses(fundraiser: Fundraiser, limit: int = 20) -> QuerySet[Expense
 def shown_payment_methods(fundraiser: Fundraiser) -> QuerySet[PaymentMethod]:
     """The ways to pay the fundraiser's page shows, in the organiser's order."""
     return fundraiser.payment_methods.filter(active=True).order_by("order", "id")
+
+
+PAYMENT_METHODS_SECONDS = 60  # how long another process's local-memory cache may keep it
+
+
+def payment_methods_version(fundraiser: Fundraiser) -> str:
+    """Changes whenever one of the fundraiser's ways to pay is saved or deleted: also a change
+    of the recipient's name alone, which the page shows and the ledger does not."""
+    key = f"aidhub:payment-methods:{fundraiser.pk}"
+    return version_token(key, seconds=PAYMENT_METHODS_SECONDS)
+
+
+def payment_methods_changed(*, instance: PaymentMethod, **kwargs: object) -> None:
+    """A way to pay was saved or deleted (a signal receiver, for services and the admin)."""
+    version_forget(f"aidhub:payment-methods:{instance.fundraiser_id}")
 
 
 def payment_details_entry(fundraiser: Fundraiser) -> int | None:

@@ -1,3 +1,4 @@
+import functools
 import io
 
 from django.conf import settings
@@ -8,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
@@ -16,6 +18,7 @@ from aidhub import idempotency
 from aidhub.pagecache import public_page
 from hubs.forms import line_formset
 from hubs.queries import coordinated_hubs
+from ledger import presentation
 from ledger import queries as ledger_queries
 
 from . import queries, services, statements
@@ -49,12 +52,27 @@ def fundraiser_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "donations/fundraiser_detail.html",
         {
             "fundraiser": fundraiser,
-            "totals": queries.totals(fundraiser),
-            "entries": ledger_queries.entries_page(scope, before=None, size=10),
-            "deliveries": ledger_queries.entries_page(delivered, before=None, size=10),
+            # What every visitor sees alike is kept as {% fragment %}s under the ledger's
+            # version (every donation, expense and correction is an entry), the names' (a save
+            # of the fundraiser forgets it) and, for the ways to pay, their own (a recipient's
+            # name changes without a ledger entry); what only the fragments read is lazy.
+            "version": f"{ledger_queries.version()}|{presentation.names_version()}",
+            "payment_version": queries.payment_methods_version(fundraiser),
+            "totals": SimpleLazyObject(lambda: queries.totals(fundraiser)),
+            "entries": SimpleLazyObject(
+                lambda: ledger_queries.entries_page(scope, before=None, size=10)
+            ),
+            "deliveries": SimpleLazyObject(
+                lambda: ledger_queries.entries_page(delivered, before=None, size=10)
+            ),
             "is_organiser": _may_organise(request, fundraiser),
-            "payment_methods": queries.shown_payment_methods(fundraiser),
-            "payment_details_entry": queries.payment_details_entry(fundraiser),
+            "payment_methods": SimpleLazyObject(
+                lambda: list(queries.shown_payment_methods(fundraiser))
+            ),
+            # A callable, read only where ways to pay are shown (a lazy None is not None).
+            "payment_details_entry": functools.cache(
+                lambda: queries.payment_details_entry(fundraiser)
+            ),
             "telegram_bot": settings.TELEGRAM_BOT_NAME.lstrip("@"),
             "share_url": request.build_absolute_uri(fundraiser.get_absolute_url()),
             "preview_url": request.build_absolute_uri(
