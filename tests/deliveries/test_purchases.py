@@ -469,3 +469,29 @@ def test_the_groups_organisers_and_coordinators_get_the_daily_summary_of_its_pur
     digest = mailoutbox[-1]
     assert digest.subject == "Daily summary for Batken volunteers"
     assert "Deliveries awaiting verification: 1" in digest.body
+
+
+def test_the_admin_lists_a_purchase_delivery_to_its_groups_coordinators_only(
+    client, bought, place, people
+):
+    HubFactory(
+        group=bought.fundraiser.group
+    )  # the group runs a hub: its coordinators use the admin
+    other = MemberFactory(
+        group=HubFactory().group, user=UserFactory(username="other", is_staff=True),
+        role=R.COORDINATOR,
+    ).user  # fmt: skip
+    delivery = services.delivery_plan_from_expense(
+        expense=bought, place=place, by=people["organiser"]
+    )
+    coordinator = people["coordinator"]
+    coordinator.is_staff = True
+    coordinator.save(update_fields=["is_staff"])
+    login(client, coordinator)
+    listed = client.get("/admin/deliveries/delivery/")
+    assert delivery in listed.context["cl"].result_list
+    assert "Batken market purchase" in listed.text
+    login(client, other)
+    assert delivery not in client.get("/admin/deliveries/delivery/").context["cl"].result_list
+    change = f"/admin/deliveries/delivery/{delivery.pk}/change/"
+    assert client.get(change).status_code in (302, 403, 404)
