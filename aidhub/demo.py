@@ -550,8 +550,10 @@ def seed_story() -> None:
         ),
         ("Beta Stores", "36000.00", ["Warm clothes 30 boxes"], (("warm-clothes", "30"),)),
     ]
+    # Money out needs two people: the organiser records each purchase, the treasurer approves it.
+    treasurer = demo_account("almaty-treasurer")
     for vendor, amount, text, lines in receipts:
-        donation_services.expense_record(
+        proposal = donation_services.expense_propose(
             fundraiser=fundraiser,
             vendor=vendor,
             amount=amount,
@@ -562,6 +564,7 @@ def seed_story() -> None:
             hub=palace,
             by=organiser,
         )
+        donation_services.expense_approve(proposal=proposal, by=treasurer)
     hub_services.hub_receive_goods(
         hub=hubs["ala-too-tent"],
         lines=_items(("water", "200"), ("blanket", "40")),
@@ -622,17 +625,21 @@ DEMO_PAYMENT_METHODS = [
 
 
 def seed_payment_methods(fundraiser: Fundraiser, organiser) -> None:
-    """The fundraiser's ways to pay, each change a `payment_details` ledger entry."""
+    """The fundraiser's ways to pay, each proposed by the organiser and approved by the
+    treasurer: a `payment_details` ledger entry."""
     for kind, label, details, currency, recipient, qr_text in DEMO_PAYMENT_METHODS:
         qr = None
         if qr_text:
             png = io.BytesIO()
             segno.make(qr_text, error="m").save(png, kind="png", scale=6, border=2)
             qr = clean_image(png.getvalue())
-        donation_services.payment_method_add(
+        proposal = donation_services.payment_method_add(
             fundraiser=fundraiser, by=organiser, kind=kind, label=label, details=details,
             currency=currency, recipient_name=recipient, qr=qr,
         )  # fmt: skip
+        donation_services.payment_proposal_approve(
+            proposal=proposal, by=demo_account("almaty-treasurer")
+        )
 
 
 def seed_deliveries(palace, places, filed, fundraiser) -> None:

@@ -1,7 +1,13 @@
+from collections.abc import Callable
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin
@@ -11,15 +17,18 @@ from groups.queries import MONEY_ROLES, groups_where
 from hubs.models import Hub
 
 from . import services
-from .forms import PAYMENT_METHOD_NOTICE, PAYMENT_METHOD_QR_HELP
+from .forms import PAYMENT_METHOD_NOTICE, PAYMENT_METHOD_QR_HELP, WAITS_FOR_SECOND
 from .models import (
     Donation,
     ExchangeRate,
     Expense,
     ExpenseLine,
+    ExpenseProposal,
     Fundraiser,
     GiftInKind,
     PaymentMethod,
+    PaymentMethodProposal,
+    Proposal,
 )
 from .queries import is_organiser, may_organise, organised_fundraisers
 
@@ -184,6 +193,7 @@ class PaymentMethodAdmin(OrganiserScopedAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
+        # A proposal, as on the site: the list changes once a second money person approves it.
         data = dict(form.cleaned_data)
         qr, qr_remove = data.pop("qr", None), data.pop("qr_remove", False)
         fundraiser = data.pop("fundraiser", None) or obj.fundraiser
@@ -193,9 +203,24 @@ class PaymentMethodAdmin(OrganiserScopedAdmin):
             )
             obj.refresh_from_db()
         else:
-            obj.pk = services.payment_method_add(
-                fundraiser=fundraiser, by=request.user, qr=qr, **data
-            ).pk
+            services.payment_method_add(fundraiser=fundraiser, by=request.user, qr=qr, **data)
+
+    def log_addition(self, request, obj, message):
+        if obj.pk is not None:  # an addition is only proposed: no row yet
+            super().log_addition(request, obj, message)
+
+    def _proposed(self, request):
+        self.message_user(request, WAITS_FOR_SECOND, messages.SUCCESS)
+        return redirect("admin:donations_paymentmethodproposal_changelist")
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return self._proposed(request)
+
+    def response_change(self, request, obj):
+        return self._proposed(request)
+
+    def response_delete(self, request, obj_display, obj_id):
+        return self._proposed(request)
 
     def delete_model(self, request, obj):
         services.payment_method_remove(method=obj, by=request.user)
@@ -260,6 +285,89 @@ class ExpenseAdmin(OrganiserScopedAdmin):
             n,
         )
         self.message_user(request, message % {"n": n}, messages.SUCCESS)
+
+
+class DecisionActionForm(ActionForm):
+    reason = forms.CharField(
+        label=_("Why reject it?"), max_length=300, required=False,
+        help_text=_("Needed to reject; seen by the group's organisers and treasurers only."),
+    )  # fmt: skip
+
+
+class ProposalAdmin(OrganiserScopedAdmin):
+    """What waits for a second organiser or treasurer: read-only, with Approve and Reject
+    actions that go through the same services as the site's buttons."""
+
+    action_form = DecisionActionForm
+    actions = ["approve", "reject"]
+    list_select_related = ["fundraiser", "proposed_by"]
+    list_filter = ["fundraiser"]
+    decide: Callable
+    refuse: Callable
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(status=Proposal.Status.PENDING)
+
+    def has_decide_permission(self, request):
+        return self.has_module_permission(request)
+
+    def _decide_all(self, request, queryset, decide) -> None:
+        done = 0
+        for proposal in queryset.select_related("fundraiser__group"):
+            try:
+                decide(proposal)
+            except ValidationError as exc:
+                self.message_user(request, f"{proposal}: {' '.join(exc.messages)}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            message = ngettext("%(n)s decided.", "%(n)s decided.", done) % {"n": done}
+            self.message_user(request, message, messages.SUCCESS)
+
+    @admin.action(description=_("Approve (as the second person)"), permissions=["decide"])
+    def approve(self, request, queryset):
+        approve = type(self).decide
+        self._decide_all(request, queryset, lambda p: approve(proposal=p, by=request.user))
+
+    @admin.action(description=_("Reject (say why below)"), permissions=["decide"])
+    def reject(self, request, queryset):
+        reason, refuse = request.POST.get("reason", ""), type(self).refuse
+        self._decide_all(
+            request, queryset, lambda p: refuse(proposal=p, by=request.user, reason=reason)
+        )
+
+
+@admin.register(ExpenseProposal)
+class ExpenseProposalAdmin(ProposalAdmin):
+    decide = staticmethod(services.expense_approve)
+    refuse = staticmethod(services.expense_reject)
+    list_display = ["proposed_at", "fundraiser", "vendor", "amount", "currency", "hub",
+                    "proposed_by", "receipt_link"]  # fmt: skip
+    fields = ["fundraiser", "vendor", "amount", "currency", "paid_at", "manual_rate", "hub",
+              "lines", "proposed_by", "proposed_at", "receipt_link"]  # fmt: skip
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("receipt", "receipt_original")
+
+    @admin.display(description=_("receipt"))
+    def receipt_link(self, proposal):
+        url = reverse("donations:pending_receipt", args=[proposal.fundraiser.slug, proposal.pk])
+        return format_html('<a href="{}">{}</a>', url, _("See the receipt"))
+
+
+@admin.register(PaymentMethodProposal)
+class PaymentMethodProposalAdmin(ProposalAdmin):
+    decide = staticmethod(services.payment_proposal_approve)
+    refuse = staticmethod(services.payment_proposal_reject)
+    list_display = ["proposed_at", "fundraiser", "action", "before", "after", "qr_remove",
+                    "proposed_by"]  # fmt: skip
+    fields = ["fundraiser", "action", "method", "before", "after", "qr_remove", "proposed_by",
+              "proposed_at"]  # fmt: skip
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("qr")
 
 
 @admin.register(GiftInKind)

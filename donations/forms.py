@@ -195,3 +195,23 @@ class PaymentMethodForm(forms.Form):
 
 class PaymentMethodRemoveForm(forms.Form):
     """Nothing to fill in: the page asks to confirm."""
+
+
+# What a proposer is told: nothing is public until the second person approves.
+WAITS_FOR_SECOND = _(
+    "Proposed. It waits for a second person, another organiser or treasurer of the group: the "
+    "page and the ledger change once they approve it."
+)
+
+
+class DecisionForm(forms.Form):
+    """Approve or reject what another organiser or treasurer proposed (an expense, a change to
+    the ways to pay). The services check who may and that it still waits."""
+
+    decision = forms.ChoiceField(
+        choices=[("approve", _("Approve")), ("reject", _("Reject"))], widget=forms.HiddenInput
+    )
+    reason = forms.CharField(
+        label=_("Why reject it?"), max_length=300, required=False,
+        help_text=_("Seen by the group's organisers and treasurers, not published."),
+    )  # fmt: skip

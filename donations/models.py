@@ -110,10 +110,10 @@ class Fundraiser(models.Model):
 class PaymentMethod(models.Model):
     """One way to pay a fundraiser, as data the page shows and the ledger records.
 
-    Written only by the services in `donations.services` (payment_method_add/_change/_remove):
-    each change appends a `payment_details` ledger entry with the full current list, so a
-    swapped account number is public. Approval of a change by a second organiser comes with
-    groups (a later issue); until then the fundraiser's organiser changes them alone.
+    Written only by the services in `donations.services`: payment_method_add/_change/_remove
+    propose a change (PaymentMethodProposal) and a second organiser or treasurer approves it
+    (payment_proposal_approve), which appends a `payment_details` ledger entry with the full
+    current list, so a swapped account number is public.
     """
 
     class Kind(models.TextChoices):
@@ -422,3 +422,176 @@ class ExchangeRate(models.Model):
 
     def __str__(self) -> str:
         return f"1 {self.base} = {self.rate} {self.quote} ({self.date}, {self.source})"
+
+
+# Two people for every payment ----------------------------------------------------------------
+# An expense, and every change to a fundraiser's ways to pay, is first a proposal by one money
+# person of the fundraiser's group (an active organiser or treasurer); only a second, different
+# one makes it public by approving it. Until then nothing is in the ledger, the receipt and the
+# QR code are kept here, in the database, served to no one but the group's money people.
+
+
+class Proposal(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for a second person")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    fundraiser = models.ForeignKey(
+        Fundraiser, on_delete=models.CASCADE, related_name="+", verbose_name=_("fundraiser")
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("proposed by"),
+    )
+    proposed_at = models.DateTimeField(_("proposed"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    # The role the second person acted in ("organiser", "treasurer"): what the ledger names.
+    decided_role = models.CharField(_("decided as"), max_length=12, blank=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    reason = models.CharField(_("why it was rejected"), max_length=300, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+
+def _proposal_constraints(prefix: str) -> list[models.BaseConstraint]:
+    pending = Q(status="pending", decided_at__isnull=True)
+    decided = Q(status__in=["approved", "rejected"], decided_at__isnull=False)
+    return [
+        models.CheckConstraint(condition=pending | decided, name=f"{prefix}_status_decided"),
+        models.CheckConstraint(
+            condition=~Q(status="rejected") | ~Q(reason=""), name=f"{prefix}_rejected_reason"
+        ),
+    ]
+
+
+class ExpenseProposal(Proposal):
+    """An expense as one money person proposed it, with its receipt, until a second one
+    approves it (then `donations.services.expense_record` writes the public expense) or
+    either rejects it (then the receipt's bytes are deleted)."""
+
+    fundraiser = models.ForeignKey(
+        Fundraiser,
+        on_delete=models.CASCADE,
+        related_name="expense_proposals",
+        verbose_name=_("fundraiser"),
+    )
+    vendor = models.CharField(_("paid to"), max_length=120)
+    amount = models.DecimalField(_("amount"), **AMOUNT)
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
+    paid_at = models.DateTimeField(_("paid"))
+    manual_rate = models.DecimalField(_("rate the bank gave"), null=True, blank=True, **RATE)
+    hub = models.ForeignKey(
+        Hub,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("goods go to hub"),
+    )
+    # [{"item": item id, "quantity": "50"}], checked again on approval.
+    lines = models.JSONField(default=list, blank=True)
+    # The receipt as aidhub.uploads.clean_receipt left it (what approval publishes), and a PDF
+    # receipt's original (kept private after approval too, as ExpenseReceiptOriginal).
+    receipt = models.BinaryField(default=b"", editable=False)
+    receipt_type = models.CharField(max_length=40, editable=False)
+    receipt_original = models.BinaryField(default=b"", editable=False)
+    expense = models.OneToOneField(
+        Expense,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="proposal",
+        verbose_name=_("expense"),
+    )
+
+    class Meta:
+        ordering = ["-proposed_at", "-id"]
+        verbose_name = _("proposed expense")
+        verbose_name_plural = _("proposed expenses")
+        constraints = [
+            *_proposal_constraints("expense_proposal"),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="expense_proposal_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=KNOWN_CURRENCY, name="expense_proposal_currency_iso4217"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="approved") | Q(expense__isnull=False),
+                name="expense_proposal_approved_has_expense",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} → {self.vendor} ({self.get_status_display()})"
+
+
+class PaymentMethodProposal(Proposal):
+    """A way to pay added, changed or removed, as one money person proposed it, until a second
+    one approves it (then the `payment_details` ledger entry is written and the page changes)
+    or either rejects it."""
+
+    class Action(models.TextChoices):
+        ADD = "add", _("Add")
+        CHANGE = "change", _("Change")
+        REMOVE = "remove", _("Remove")
+
+    fundraiser = models.ForeignKey(
+        Fundraiser,
+        on_delete=models.CASCADE,
+        related_name="payment_proposals",
+        verbose_name=_("fundraiser"),
+    )
+    action = models.CharField(_("what"), max_length=6, choices=Action.choices)
+    method = models.ForeignKey(
+        PaymentMethod,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="proposals",
+        verbose_name=_("way to pay"),
+    )
+    # The way to pay's fields as they were when proposed (empty for an addition) and as they
+    # would be (empty for a removal): what the second person compares, and what approval checks
+    # has not changed meanwhile.
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    # A new QR code, re-encoded, kept here until approval publishes it.
+    qr = models.BinaryField(default=b"", editable=False)
+    qr_type = models.CharField(max_length=40, blank=True, editable=False)
+    qr_remove = models.BooleanField(default=False)
+    ledger_index = models.BigIntegerField(_("ledger entry"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-proposed_at", "-id"]
+        verbose_name = _("proposed change to a way to pay")
+        verbose_name_plural = _("proposed changes to ways to pay")
+        constraints = [
+            *_proposal_constraints("payment_proposal"),
+            models.CheckConstraint(
+                condition=Q(action__in=["add", "change", "remove"]),
+                name="payment_proposal_action_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        label = self.after.get("label") or self.before.get("label") or ""
+        return f"{self.get_action_display()} {label} ({self.get_status_display()})"

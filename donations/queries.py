@@ -14,7 +14,17 @@ from groups.queries import MONEY_ROLES, groups_where, holds
 from hubs.models import Category, Hub
 from ledger.models import LedgerEntry
 
-from .models import AMOUNT, Donation, Expense, Fundraiser, FundraiserTotal, PaymentMethod
+from .models import (
+    AMOUNT,
+    Donation,
+    Expense,
+    ExpenseProposal,
+    Fundraiser,
+    FundraiserTotal,
+    PaymentMethod,
+    PaymentMethodProposal,
+    Proposal,
+)
 
 
 def total_of(figure: str) -> Coalesce:
@@ -189,3 +199,38 @@ def payment_details_entry(fundraiser: Fundraiser) -> int | None:
         kind="payment_details", refs__scope="fundraiser", refs__ref=fundraiser.slug
     ).order_by("-index")
     return latest.values_list("index", flat=True).first()
+
+
+# Two people for every payment: what waits for a second organiser or treasurer. For the
+# fundraiser's money people only (the views and the admin scope by `organised_fundraisers`).
+
+
+def pending_expenses(fundraiser: Fundraiser) -> QuerySet[ExpenseProposal]:
+    """Proposed expenses that wait for approval, without their receipt's bytes (the receipt
+    is served by its own view)."""
+    return (
+        ExpenseProposal.objects.filter(fundraiser=fundraiser, status=Proposal.Status.PENDING)
+        .select_related("proposed_by", "hub")
+        .defer("receipt", "receipt_original")
+        .order_by("proposed_at", "id")
+    )
+
+
+def pending_payment_changes(fundraiser: Fundraiser) -> QuerySet[PaymentMethodProposal]:
+    """Proposed changes to the ways to pay that wait for approval, without a new QR code's
+    bytes."""
+    return (
+        PaymentMethodProposal.objects.filter(fundraiser=fundraiser, status=Proposal.Status.PENDING)
+        .select_related("proposed_by")
+        .defer("qr")
+        .order_by("proposed_at", "id")
+    )
+
+
+def pending_receipt(user: AbstractBaseUser, slug: str, pk: int) -> ExpenseProposal:
+    """A waiting expense's receipt, for the money people of its fundraiser; 404 for everyone
+    else and once it was decided (then the published receipt, or nothing, is what there is)."""
+    fundraiser = organised_fundraiser(user, slug)
+    return get_object_or_404(
+        ExpenseProposal, pk=pk, fundraiser=fundraiser, status=Proposal.Status.PENDING
+    )

@@ -4,7 +4,6 @@ Each runs in one transaction with its ledger entry. Nothing is edited: a mistake
 a correction entry and, where there is a right version, recorded again.
 """
 
-import enum
 import hashlib
 import unicodedata
 from collections.abc import Sequence
@@ -17,18 +16,22 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from aidhub import audit, clock
 from aidhub.uploads import CleanFile
+from groups import queries as group_queries
+from groups.queries import MONEY_ROLES
 from hubs import services as hub_services
 from hubs.models import Hub, Item
 from ledger import schemas
 from ledger import services as ledger
 from ledger.models import Evidence
 from ledger.money import MINOR_UNITS, format_amount, parse_amount
+from notifications import queries as notification_queries
 from notifications import services as notifications
 
 from . import qrcheck
@@ -36,11 +39,14 @@ from .models import (
     Donation,
     Expense,
     ExpenseLine,
+    ExpenseProposal,
     ExpenseReceiptOriginal,
     Fundraiser,
     FundraiserTotal,
     GiftInKind,
     PaymentMethod,
+    PaymentMethodProposal,
+    Proposal,
 )
 from .queries import may_organise, supplied_hubs
 from .rates import convert, rate_for
@@ -262,22 +268,13 @@ def _user(by: AbstractBaseUser | None):
     return by if by is not None and by.is_authenticated else None
 
 
-@transaction.atomic
-def expense_record(
-    *,
-    fundraiser: Fundraiser,
-    vendor: str,
-    amount: Decimal | str,
-    currency: str,
-    paid_at: datetime,
-    receipt: CleanFile,
-    by: AbstractBaseUser | None,
-    lines: Sequence[tuple[Item, Decimal]] = (),
-    hub: Hub | None = None,
-    manual_rate: Decimal | None = None,
-) -> Expense:
-    """Record money spent, with its receipt. Goods bought go into `hub`'s stock when given, or
-    straight onto a delivery when not."""
+def _expense_check(
+    *, fundraiser: Fundraiser, vendor: str, amount: Decimal | str, currency: str,
+    paid_at: datetime, receipt: CleanFile | None, lines: Sequence[tuple[Item, Decimal]],
+    hub: Hub | None, manual_rate: Decimal | None,
+) -> tuple[Money, datetime, list, tuple[Decimal, str, Decimal]]:  # fmt: skip
+    """What an expense must be, checked when it is proposed and again when it is approved:
+    (money, paid_at, checked lines, (rate, source, converted))."""
     if receipt is None:
         raise ValidationError(_("An expense needs its receipt."), code="receipt")
     if not vendor.strip():
@@ -295,12 +292,40 @@ def expense_record(
             % {"hub": hub.name},
             code="hub_not_supplied",
         )
-    rate, source, converted = _convert(money, fundraiser, paid_at, manual_rate)
+    return money, paid_at, checked, _convert(money, fundraiser, paid_at, manual_rate)
+
+
+@transaction.atomic
+def expense_record(
+    *,
+    fundraiser: Fundraiser,
+    vendor: str,
+    amount: Decimal | str,
+    currency: str,
+    paid_at: datetime,
+    receipt: CleanFile,
+    by: AbstractBaseUser | None,
+    approved_by: str,
+    lines: Sequence[tuple[Item, Decimal]] = (),
+    hub: Hub | None = None,
+    manual_rate: Decimal | None = None,
+) -> Expense:
+    """Write the public expense: its ledger entry, its receipt as evidence, its goods into
+    `hub`'s stock when given (or straight onto a delivery when not). The one writer of a public
+    expense, called only by `expense_approve` once a second person approved it: `by` is who
+    proposed it, `approved_by` the role of who approved it (the ledger names the role)."""
+    if approved_by not in MONEY_ROLES:
+        raise ValueError(f"an expense is approved by an organiser or treasurer: {approved_by!r}")
+    money, paid_at, checked, (rate, source, converted) = _expense_check(
+        fundraiser=fundraiser, vendor=vendor, amount=amount, currency=currency, paid_at=paid_at,
+        receipt=receipt, lines=lines, hub=hub, manual_rate=manual_rate,
+    )  # fmt: skip
     stored = ledger.evidence_store(data=receipt.data, content_type=receipt.content_type)
     payload = _money_payload(fundraiser, money, rate, source, converted) | {
         "vendor": vendor.strip(),
         "paid_at": ledger.utc_timestamp(paid_at),
         "evidence": [stored.sha256],
+        "approved_by": approved_by,
     }
     if checked:
         payload["items"] = [item.ledger_line(q) for item, q in checked]
@@ -340,6 +365,224 @@ def expense_record(
         )
     audit.record(actor=by, action="expense recorded", target=expense, ledger=entry.index)
     return expense
+
+
+# Two people for every payment. An expense and each change to the ways to pay is proposed by
+# one money person of the fundraiser's group (an active organiser or treasurer) and becomes
+# public only when a second, different one approves it; either may reject it with a reason.
+# The group needs two money people before anything can be proposed. The one home of these
+# checks: the site's forms and the admin both call these services.
+
+
+def _check_proposer(fundraiser: Fundraiser, by: AbstractBaseUser) -> str:
+    """Refuse unless `by` is an active organiser or treasurer of the fundraiser's group and the
+    group has a second one to approve. Their role."""
+    role = group_queries.money_role(by, fundraiser.group_id)
+    if role is None:
+        raise ValidationError(
+            _("Only an active organiser or treasurer of “%(group)s” can propose this.")
+            % {"group": fundraiser.group.name},
+            code="not_money_person",
+        )
+    if group_queries.money_people(fundraiser.group).count() < 2:
+        raise ValidationError(
+            _(
+                "Every payment needs a second person to approve it, and “%(group)s” has only "
+                "one active organiser or treasurer. Ask a site administrator to add a second "
+                "one first."
+            )
+            % {"group": fundraiser.group.name},
+            code="one_money_person",
+        )
+    return role
+
+
+def _check_approver(proposal: ExpenseProposal | PaymentMethodProposal,
+                    by: AbstractBaseUser) -> str:  # fmt: skip
+    """Refuse unless `proposal` still waits and `by` is a second, different active organiser or
+    treasurer of its fundraiser's group. The role they approve in."""
+    if not proposal.is_pending:
+        raise ValidationError(
+            _("This was already %(decision)s: nothing was changed.")
+            % {"decision": proposal.get_status_display().lower()},
+            code="already_decided",
+        )
+    if by.pk == proposal.proposed_by_id:
+        raise ValidationError(
+            _("You proposed this yourself: a second organiser or treasurer must approve it."),
+            code="own_proposal",
+        )
+    role = group_queries.money_role(by, proposal.fundraiser.group_id)
+    if role is None:
+        raise ValidationError(
+            _("Only an active organiser or treasurer of “%(group)s” can approve this.")
+            % {"group": proposal.fundraiser.group.name},
+            code="not_money_person",
+        )
+    return role
+
+
+def _check_rejecter(proposal: ExpenseProposal | PaymentMethodProposal, by: AbstractBaseUser,
+                    reason: str) -> str:  # fmt: skip
+    if not proposal.is_pending:
+        raise ValidationError(
+            _("This was already %(decision)s: nothing was changed.")
+            % {"decision": proposal.get_status_display().lower()},
+            code="already_decided",
+        )
+    if group_queries.money_role(by, proposal.fundraiser.group_id) is None:
+        raise ValidationError(
+            _("Only an active organiser or treasurer of “%(group)s” can reject this.")
+            % {"group": proposal.fundraiser.group.name},
+            code="not_money_person",
+        )
+    if not reason.strip():
+        raise ValidationError(_("Say why it is rejected."), code="reason")
+    return reason.strip()
+
+
+def _locked_pending(proposal: ExpenseProposal | PaymentMethodProposal):
+    """The proposal's row, locked until the transaction ends: of two approvals at once the
+    second waits here and then finds it decided (a no-op lock on SQLite, which has one writer)."""
+    model = type(proposal)
+    rows = model.objects.select_for_update(of=("self",)).select_related("fundraiser__group")
+    return rows.get(pk=proposal.pk)
+
+
+def _decide(proposal, *, by: AbstractBaseUser, status: str, role: str = "", reason: str = "",
+            **fields: object) -> None:  # fmt: skip
+    """Move a pending proposal to `status`. The conditional UPDATE is the last word: if another
+    decision came first, nothing is changed and the whole transaction is refused."""
+    now = timezone.now()
+    decided = type(proposal).objects.filter(pk=proposal.pk, status=Proposal.Status.PENDING)
+    if not decided.update(status=status, decided_by=by, decided_role=role, decided_at=now,
+                          reason=reason, **fields):  # fmt: skip
+        raise ValidationError(
+            _("This was already decided: nothing was changed."), code="already_decided"
+        )
+    proposal.status, proposal.decided_by, proposal.decided_role = status, by, role
+    proposal.decided_at, proposal.reason = now, reason
+    for name, value in fields.items():
+        setattr(proposal, name, value)
+
+
+def _announce_proposal(proposal: ExpenseProposal | PaymentMethodProposal, what: str) -> int:
+    """E-mail the group's other money people that something waits for their approval, each in
+    their own language, through the notification outbox (sent after commit)."""
+    fundraiser = proposal.fundraiser
+    others = (
+        group_queries.money_people(fundraiser.group)
+        .exclude(pk=proposal.proposed_by_id)
+        .exclude(email="")
+    )
+    languages = notification_queries.languages_of(user.pk for user in others)
+    sent = 0
+    for user in others:
+        sent += notifications.notify_address(
+            event=f"approval:{what}:{proposal.pk}:{user.pk}",
+            kind="approval",
+            channel="email",
+            address=user.email,
+            language=languages[user.pk],
+            context={
+                "fundraiser": notifications.in_languages(lambda: fundraiser.title),
+                "what": what,
+                "path": reverse("donations:manage", args=[fundraiser.slug]),
+            },
+        )
+    return sent
+
+
+@transaction.atomic
+def expense_propose(
+    *,
+    fundraiser: Fundraiser,
+    vendor: str,
+    amount: Decimal | str,
+    currency: str,
+    paid_at: datetime,
+    receipt: CleanFile | None,
+    by: AbstractBaseUser,
+    lines: Sequence[tuple[Item, Decimal]] = (),
+    hub: Hub | None = None,
+    manual_rate: Decimal | None = None,
+) -> ExpenseProposal:
+    """Propose an expense with its receipt (from aidhub.uploads.clean_receipt). Nothing is
+    public yet: the receipt is kept privately until a second person approves it. Every check
+    `expense_record` makes is made now, so a proposal that waits can be approved."""
+    _check_proposer(fundraiser, by)
+    money, paid_at, checked, _rate = _expense_check(
+        fundraiser=fundraiser, vendor=vendor, amount=amount, currency=currency, paid_at=paid_at,
+        receipt=receipt, lines=lines, hub=hub, manual_rate=manual_rate,
+    )  # fmt: skip
+    proposal = ExpenseProposal.objects.create(
+        fundraiser=fundraiser,
+        vendor=vendor.strip(),
+        amount=money.amount,
+        currency=money.currency,
+        paid_at=paid_at,
+        manual_rate=manual_rate,
+        hub=hub,
+        lines=[{"item": item.pk, "quantity": str(q)} for item, q in checked],
+        receipt=receipt.data,
+        receipt_type=receipt.content_type,
+        receipt_original=receipt.private_original,
+        proposed_by=by,
+    )
+    audit.record(actor=by, action="expense proposed", target=proposal,
+                 fundraiser=fundraiser.slug)  # fmt: skip
+    _announce_proposal(proposal, "expense")
+    return proposal
+
+
+def proposal_lines(proposal: ExpenseProposal) -> list[tuple[Item, Decimal]]:
+    """The goods of a proposed expense, as (item, quantity)."""
+    items = Item.objects.in_bulk([line["item"] for line in proposal.lines])
+    lines = []
+    for line in proposal.lines:
+        if line["item"] not in items:
+            raise ValidationError(
+                _("An item of this expense is no longer in the catalogue: reject it and "
+                  "propose it again."),
+                code="item_gone",
+            )  # fmt: skip
+        lines.append((items[line["item"]], Decimal(line["quantity"])))
+    return lines
+
+
+@transaction.atomic
+def expense_approve(*, proposal: ExpenseProposal, by: AbstractBaseUser) -> Expense:
+    """A second organiser or treasurer, having seen the receipt, approves the expense: now it is
+    written (`expense_record`), its receipt published and its goods put into the hub, with the
+    approver's role in the ledger entry. Approved once, however many approve at the same time."""
+    proposal = _locked_pending(proposal)
+    role = _check_approver(proposal, by)
+    receipt = CleanFile(bytes(proposal.receipt), proposal.receipt_type,
+                        bytes(proposal.receipt_original))  # fmt: skip
+    expense = expense_record(
+        fundraiser=proposal.fundraiser, vendor=proposal.vendor, amount=proposal.amount,
+        currency=proposal.currency, paid_at=proposal.paid_at, receipt=receipt,
+        by=proposal.proposed_by, approved_by=role, lines=proposal_lines(proposal),
+        hub=proposal.hub, manual_rate=proposal.manual_rate,
+    )  # fmt: skip
+    # The published receipt is evidence now, and a PDF's original is ExpenseReceiptOriginal.
+    _decide(proposal, by=by, status=Proposal.Status.APPROVED, role=role, expense=expense,
+            receipt=b"", receipt_original=b"")  # fmt: skip
+    audit.record(actor=by, action="expense approved", target=proposal, role=role,
+                 ledger=expense.ledger_index)  # fmt: skip
+    return expense
+
+
+@transaction.atomic
+def expense_reject(*, proposal: ExpenseProposal, by: AbstractBaseUser, reason: str) -> None:
+    """Either person rejects a proposed expense, saying why. Nothing is published, and the
+    receipt's bytes are deleted."""
+    proposal = _locked_pending(proposal)
+    reason = _check_rejecter(proposal, by, reason)
+    _decide(proposal, by=by, status=Proposal.Status.REJECTED,
+            role=group_queries.money_role(by, proposal.fundraiser.group_id) or "",
+            reason=reason, receipt=b"", receipt_original=b"")  # fmt: skip
+    audit.record(actor=by, action="expense rejected", target=proposal, reason=reason)
 
 
 @transaction.atomic
@@ -440,22 +683,15 @@ def expense_receipt_original_delete(*, expense: Expense, by: AbstractBaseUser) -
     return True
 
 
-# Ways to pay. Each change appends a `payment_details` entry with the full list shown after
-# it, so anyone can see when an account number changed, from what and to what. A change
-# approved by a second organiser comes with groups (a later issue); until then the
-# fundraiser's organiser (or a superuser) makes it alone, and the ledger makes it public.
+# Ways to pay. Each addition, change or removal is proposed by one money person of the group
+# and approved by a second (see "Two people for every payment" above); approval appends a
+# `payment_details` entry with the full list shown after it and the approver's role, so anyone
+# can see when an account number changed, from what and to what. The checks below run when it
+# is proposed and again when it is approved.
 
 PAYMENT_FIELDS = ("kind", "label", "details", "recipient_name", "currency", "order", "active")
 # What the page shows but the ledger does not keep (see PaymentMethod.ledger_line).
 PAGE_ONLY_FIELDS = ("recipient_name",)
-
-
-class PaymentChange(enum.IntEnum):
-    """What `payment_method_change` did; false when nothing changed."""
-
-    NOTHING = 0
-    PAGE_ONLY = 1  # only the recipient name: the page changed, no ledger entry
-    LEDGER = 2  # a `payment_details` entry was appended
 
 
 def _has_hidden_or_digits(name: str) -> bool:
@@ -513,13 +749,16 @@ def payment_method_check(method: PaymentMethod) -> None:
 
 
 def _payment_details_publish(
-    fundraiser: Fundraiser, *, by: AbstractBaseUser, action: str, method: PaymentMethod | str
-) -> int:
-    """Append the list of ways to pay as it now stands; audit who changed it. Its index."""
+    fundraiser: Fundraiser, *, by: AbstractBaseUser, action: str, method: PaymentMethod | str,
+    approved_by: str,
+) -> int:  # fmt: skip
+    """Append the list of ways to pay as it now stands, with the approver's role; audit who
+    approved the change. Its index."""
     shown = list(fundraiser.payment_methods.filter(active=True).order_by("order", "id"))
     payload: dict = {
         "fundraiser": fundraiser.ledger_ref(),
         "methods": [m.ledger_line() for m in shown],
+        "approved_by": approved_by,
     }
     qr_codes = sorted({m.qr_sha256 for m in shown if m.qr_sha256})
     if qr_codes:
@@ -531,9 +770,8 @@ def _payment_details_publish(
     return entry.index
 
 
-def _locked_fundraiser(fundraiser: Fundraiser, by: AbstractBaseUser) -> Fundraiser:
+def _locked_fundraiser(fundraiser: Fundraiser) -> Fundraiser:
     # One change at a time per fundraiser, so each entry lists what was really shown after it.
-    _check_organiser_of(fundraiser, by)
     return Fundraiser.objects.select_for_update().get(pk=fundraiser.pk)
 
 
@@ -569,6 +807,50 @@ def payment_qr_check(
         ) from None  # fmt: skip
 
 
+def _method_fields(method: PaymentMethod) -> dict:
+    """A way to pay's fields, as a proposal keeps them (JSON) and compares them."""
+    return {name: getattr(method, name) for name in (*PAYMENT_FIELDS, "qr_sha256")}
+
+
+def _qr_kept(proposal: PaymentMethodProposal) -> CleanFile | None:
+    return CleanFile(bytes(proposal.qr), proposal.qr_type) if proposal.qr else None
+
+
+def _method_changed(method: PaymentMethod, changes: dict, *, qr: CleanFile | None,
+                    qr_remove: bool) -> None:  # fmt: skip
+    """Apply `changes` to `method` (not saved) with every check of a way to pay: the fields,
+    and that the QR code shown beside the details pays them. A new QR code's SHA-256 is what
+    the evidence store will name it."""
+    before = (method.kind, method.details)
+    for name, value in changes.items():
+        setattr(method, name, value)
+    payment_method_check(method)
+    if qr is not None:
+        payment_qr_check(kind=method.kind, details=method.details, qr=qr)
+        method.qr_sha256, method.qr_checked = hashlib.sha256(qr.data).hexdigest(), True
+    elif qr_remove:
+        method.qr_sha256, method.qr_checked = "", False
+    elif method.qr_sha256 and (method.kind, method.details) != before:
+        # The QR code kept must still pay what the page now shows beside it.
+        payment_qr_check(kind=method.kind, details=method.details, kept_sha256=method.qr_sha256)
+        method.qr_checked = True
+
+
+def _payment_propose(*, fundraiser: Fundraiser, by: AbstractBaseUser, action: str,
+                     method: PaymentMethod | None, before: dict, after: dict,
+                     qr: CleanFile | None = None,
+                     qr_remove: bool = False) -> PaymentMethodProposal:  # fmt: skip
+    proposal = PaymentMethodProposal.objects.create(
+        fundraiser=fundraiser, action=action, method=method, before=before, after=after,
+        qr=qr.data if qr else b"", qr_type=qr.content_type if qr else "", qr_remove=qr_remove,
+        proposed_by=by,
+    )  # fmt: skip
+    audit.record(actor=by, action=f"payment method {action} proposed", target=proposal,
+                 fundraiser=fundraiser.slug)  # fmt: skip
+    _announce_proposal(proposal, "payment_details")
+    return proposal
+
+
 @transaction.atomic
 def payment_method_add(
     *,
@@ -582,23 +864,19 @@ def payment_method_add(
     qr: CleanFile | None = None,
     order: int | None = None,
     active: bool = True,
-) -> PaymentMethod:
-    """List a new way to pay. `qr` comes from aidhub.uploads.clean_image (re-encoded, no
-    metadata). Appends a `payment_details` ledger entry with the full list."""
-    fundraiser = _locked_fundraiser(fundraiser, by)
-    if order is None:
-        last = fundraiser.payment_methods.order_by("-order").values_list("order", flat=True)
-        order = (last.first() or 0) + 1
+) -> PaymentMethodProposal:
+    """Propose a new way to pay. `qr` comes from aidhub.uploads.clean_image (re-encoded, no
+    metadata) and is kept privately until a second person approves the proposal
+    (`payment_proposal_approve`), which lists it and appends the `payment_details` entry."""
+    _check_proposer(fundraiser, by)
     method = PaymentMethod(
         fundraiser=fundraiser, kind=kind, label=label, details=details, currency=currency,
-        recipient_name=recipient_name, order=order, active=active,
+        recipient_name=recipient_name, order=order or 0, active=active,
     )  # fmt: skip
-    payment_method_check(method)
-    payment_qr_check(kind=method.kind, details=method.details, qr=qr)
-    method.qr_sha256, method.qr_checked = _qr_store(qr), qr is not None
-    method.save()
-    _payment_details_publish(fundraiser, by=by, action="payment method added", method=method)
-    return method
+    _method_changed(method, {}, qr=qr, qr_remove=False)
+    after = _method_fields(method) | {"order": order}  # None: last, when approved
+    return _payment_propose(fundraiser=fundraiser, by=by, action="add", method=None, before={},
+                            after=after, qr=qr)  # fmt: skip
 
 
 @transaction.atomic
@@ -609,49 +887,110 @@ def payment_method_change(
     qr: CleanFile | None = None,
     qr_remove: bool = False,
     **changes: object,
-) -> PaymentChange:
-    """Change a way to pay (any of PAYMENT_FIELDS; a new `qr`, or `qr_remove`). Appends a
-    ledger entry when what the ledger lists changed; a change of the recipient name alone
-    (not in the ledger) is saved without one. False if nothing changed."""
+) -> PaymentMethodProposal | None:
+    """Propose a change to a way to pay (any of PAYMENT_FIELDS; a new `qr`, or `qr_remove`).
+    None if it would change nothing. The recipient's name is checked by a second person too:
+    the page shows it to donors, even though the ledger does not keep it."""
     unknown = set(changes) - set(PAYMENT_FIELDS)
     if unknown:
         raise TypeError(f"not a field of a way to pay: {sorted(unknown)}")
-    fundraiser = _locked_fundraiser(method.fundraiser, by)
-    method = PaymentMethod.objects.get(pk=method.pk, fundraiser=fundraiser)
-    before = {name: getattr(method, name) for name in (*PAYMENT_FIELDS, "qr_sha256")}
-    for name, value in changes.items():
-        setattr(method, name, value)
-    payment_method_check(method)
-    if qr is not None:
-        payment_qr_check(kind=method.kind, details=method.details, qr=qr)
-        method.qr_sha256, method.qr_checked = _qr_store(qr), True
-    elif qr_remove:
-        method.qr_sha256, method.qr_checked = "", False
-    elif method.qr_sha256 and (method.kind, method.details) != (before["kind"], before["details"]):
-        # The QR code kept must still pay what the page now shows beside it.
-        payment_qr_check(kind=method.kind, details=method.details, kept_sha256=method.qr_sha256)
-        method.qr_checked = True
-    after = {name: getattr(method, name) for name in before}
+    _check_proposer(method.fundraiser, by)
+    method = PaymentMethod.objects.get(pk=method.pk, fundraiser=method.fundraiser_id)
+    before = _method_fields(method)
+    _method_changed(method, changes, qr=qr, qr_remove=qr_remove)
+    after = _method_fields(method)
     if after == before:
-        return PaymentChange.NOTHING
-    method.save()
-    changed = {name for name in before if after[name] != before[name]}
-    if changed <= set(PAGE_ONLY_FIELDS):
-        audit.record(actor=by, action="payment method recipient changed", target=method,
-                     fundraiser=fundraiser.slug)  # fmt: skip
-        return PaymentChange.PAGE_ONLY
-    _payment_details_publish(fundraiser, by=by, action="payment method changed", method=method)
-    return PaymentChange.LEDGER
+        return None
+    return _payment_propose(fundraiser=method.fundraiser, by=by, action="change", method=method,
+                            before=before, after=after, qr=qr, qr_remove=qr_remove)  # fmt: skip
 
 
 @transaction.atomic
-def payment_method_remove(*, method: PaymentMethod, by: AbstractBaseUser) -> int:
-    """Take a way to pay off the fundraiser. The ledger keeps every earlier list; the new entry
-    lists what is left. Returns the entry's index."""
-    fundraiser = _locked_fundraiser(method.fundraiser, by)
-    method = PaymentMethod.objects.get(pk=method.pk, fundraiser=fundraiser)
-    label = str(method)
-    method.delete()
-    return _payment_details_publish(
-        fundraiser, by=by, action="payment method removed", method=label
-    )
+def payment_method_remove(*, method: PaymentMethod, by: AbstractBaseUser) -> PaymentMethodProposal:
+    """Propose taking a way to pay off the fundraiser. On approval the ledger keeps every
+    earlier list and a new entry lists what is left."""
+    _check_proposer(method.fundraiser, by)
+    method = PaymentMethod.objects.get(pk=method.pk, fundraiser=method.fundraiser_id)
+    return _payment_propose(fundraiser=method.fundraiser, by=by, action="remove", method=method,
+                            before=_method_fields(method), after={})  # fmt: skip
+
+
+def _method_as_proposed(proposal: PaymentMethodProposal, fundraiser: Fundraiser) -> PaymentMethod:
+    """The way to pay a change or removal was proposed for, refused if it is gone or was changed
+    since: the second person approves what they were shown, nothing else."""
+    method = PaymentMethod.objects.filter(pk=proposal.method_id, fundraiser=fundraiser).first()
+    if method is None or _method_fields(method) != proposal.before:
+        raise ValidationError(
+            _("This way to pay was changed or removed after this was proposed. Reject it and "
+              "propose the change again."),
+            code="changed_since",
+        )  # fmt: skip
+    return method
+
+
+@transaction.atomic
+def payment_proposal_approve(
+    *, proposal: PaymentMethodProposal, by: AbstractBaseUser
+) -> PaymentMethodProposal:
+    """A second organiser or treasurer approves a proposed change to the ways to pay: every
+    check runs again, the page changes, and (unless only the recipient's name changed, which
+    the ledger does not keep) a `payment_details` entry with the full list and the approver's
+    role is appended (`proposal.ledger_index`)."""
+    proposal = _locked_pending(proposal)
+    role = _check_approver(proposal, by)
+    fundraiser = _locked_fundraiser(proposal.fundraiser)
+    qr = _qr_kept(proposal)
+    index = None
+    if proposal.action == PaymentMethodProposal.Action.ADD:
+        fields = {name: proposal.after[name] for name in PAYMENT_FIELDS}
+        if fields["order"] is None:
+            last = fundraiser.payment_methods.order_by("-order").values_list("order", flat=True)
+            fields["order"] = (last.first() or 0) + 1
+        method = PaymentMethod(fundraiser=fundraiser)
+        _method_changed(method, fields, qr=qr, qr_remove=False)
+        method.qr_sha256 = _qr_store(qr)
+        method.save()
+        index = _payment_details_publish(fundraiser, by=by, action="payment method added",
+                                         method=method, approved_by=role)  # fmt: skip
+    elif proposal.action == PaymentMethodProposal.Action.CHANGE:
+        method = _method_as_proposed(proposal, fundraiser)
+        changes = {name: proposal.after[name] for name in PAYMENT_FIELDS}
+        _method_changed(method, changes, qr=qr, qr_remove=proposal.qr_remove)
+        if qr is not None:
+            method.qr_sha256 = _qr_store(qr)
+        method.save()
+        changed = {
+            name for name in proposal.before if proposal.after[name] != proposal.before[name]
+        }
+        if changed <= set(PAGE_ONLY_FIELDS):
+            audit.record(actor=by, action="payment method recipient changed", target=method,
+                         fundraiser=fundraiser.slug)  # fmt: skip
+        else:
+            index = _payment_details_publish(fundraiser, by=by, action="payment method changed",
+                                             method=method, approved_by=role)  # fmt: skip
+    else:
+        method = _method_as_proposed(proposal, fundraiser)
+        label = str(method)
+        method.delete()
+        index = _payment_details_publish(fundraiser, by=by, action="payment method removed",
+                                         method=label, approved_by=role)  # fmt: skip
+    # A removed way to pay is gone: the proposal keeps what it was (`before`).
+    kept = method if isinstance(method, PaymentMethod) and method.pk else None
+    _decide(proposal, by=by, status=Proposal.Status.APPROVED, role=role, ledger_index=index,
+            qr=b"", method=kept)  # fmt: skip
+    return proposal
+
+
+@transaction.atomic
+def payment_proposal_reject(
+    *, proposal: PaymentMethodProposal, by: AbstractBaseUser, reason: str
+) -> None:
+    """Either person rejects a proposed change to the ways to pay, saying why: nothing changes
+    and a QR code it brought is deleted."""
+    proposal = _locked_pending(proposal)
+    reason = _check_rejecter(proposal, by, reason)
+    _decide(proposal, by=by, status=Proposal.Status.REJECTED,
+            role=group_queries.money_role(by, proposal.fundraiser.group_id) or "",
+            reason=reason, qr=b"")  # fmt: skip
+    audit.record(actor=by, action="payment method change rejected", target=proposal,
+                 reason=reason)  # fmt: skip

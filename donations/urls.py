@@ -40,6 +40,23 @@ urlpatterns = [
         views.payment_method_remove,
         name="payment_method_remove",
     ),
+    path(
+        "<slug:slug>/pending/expenses/<int:pk>/receipt/",
+        views.expense_receipt,
+        name="pending_receipt",
+    ),
+    path(
+        "<slug:slug>/pending/expenses/<int:pk>/",
+        views.decide,
+        {"kind": "expense"},
+        name="expense_decide",
+    ),
+    path(
+        "<slug:slug>/pending/payment-methods/<int:pk>/",
+        views.decide,
+        {"kind": "payment"},
+        name="payment_decide",
+    ),
     path("<slug:slug>/statement/", views.statement, name="statement"),
     path("<slug:slug>/reconcile/", views.reconcile_view, name="reconcile"),
 ]

@@ -7,12 +7,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_http_methods
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from aidhub import idempotency
 from aidhub.pagecache import public_page
@@ -23,7 +23,9 @@ from ledger import queries as ledger_queries
 
 from . import queries, services, statements
 from .forms import (
+    WAITS_FOR_SECOND,
     CorrectionForm,
+    DecisionForm,
     DonationForm,
     ExpenseForm,
     PaymentMethodForm,
@@ -31,7 +33,14 @@ from .forms import (
     StatementConfirmForm,
     StatementForm,
 )
-from .models import Donation, Expense, Fundraiser, PaymentMethod
+from .models import (
+    Donation,
+    Expense,
+    ExpenseProposal,
+    Fundraiser,
+    PaymentMethod,
+    PaymentMethodProposal,
+)
 from .reconcile import reconcile
 
 
@@ -138,8 +147,108 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
             "expenses": queries.recent_expenses(fundraiser),
             "payment_methods": fundraiser.payment_methods.order_by("order", "id"),
             "payment_details_entry": queries.payment_details_entry(fundraiser),
+            "pending_expenses": queries.pending_expenses(fundraiser),
+            "pending_payments": [
+                (change, _payment_change_rows(change))
+                for change in queries.pending_payment_changes(fundraiser)
+            ],
         },
     )
+
+
+def _payment_change_rows(change: PaymentMethodProposal) -> list[tuple[str, str, str, bool]]:
+    """(field, before, after, changed) for each field of a proposed change to a way to pay, as
+    the second person compares them."""
+    kinds = dict(PaymentMethod.Kind.choices)
+    rows = []
+    for name in services.PAYMENT_FIELDS:
+        before, after = change.before.get(name, ""), change.after.get(name, "")
+        if name == "kind":
+            before, after = kinds.get(before, before), kinds.get(after, after)
+        elif name == "active":
+            before, after = (_yes_no(v) if v != "" else "" for v in (before, after))
+        label = str(PaymentMethod._meta.get_field(name).verbose_name)
+        rows.append((label, str(before if before is not None else ""),
+                     str(after if after is not None else ""), before != after))  # fmt: skip
+    rows.append((_("QR code"), *_qr_change(change)))
+    return rows
+
+
+def _qr_change(change: PaymentMethodProposal) -> tuple[str, str, bool]:
+    had = bool(change.before.get("qr_sha256"))
+    before = "" if change.action == PaymentMethodProposal.Action.ADD else _yes_no(had)
+    if change.action == PaymentMethodProposal.Action.REMOVE:
+        return before, "", had
+    if change.qr_type:
+        return before, _("a new QR code"), True
+    if change.qr_remove or not had:
+        return before, _yes_no(False), had
+    return before, _yes_no(True), False
+
+
+def _yes_no(value: object) -> str:
+    return _("yes") if value else _("no")
+
+
+@login_required
+@require_GET
+def expense_receipt(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """The receipt of an expense that waits for approval: the group's money people see it
+    before they approve; nobody else, and it is never cached."""
+    try:
+        proposal = queries.pending_receipt(request.user, slug, pk)
+    except Fundraiser.DoesNotExist:
+        raise Http404 from None
+    response = HttpResponse(bytes(proposal.receipt), content_type=proposal.receipt_type)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+DECIDED = {
+    ("expense", "approve"): gettext_lazy(
+        "Approved. The expense and its receipt are in the ledger."
+    ),
+    ("expense", "reject"): gettext_lazy(
+        "Rejected. Nothing was published and the receipt was deleted."
+    ),
+    ("payment", "approve"): gettext_lazy("Approved. The ways to pay on the page changed."),
+    ("payment", "reject"): gettext_lazy("Rejected. The ways to pay stay as they were."),
+}
+
+
+@login_required
+@require_POST
+@idempotency.replay_first
+def decide(request: HttpRequest, slug: str, kind: str, pk: int) -> HttpResponse:
+    """A second organiser or treasurer approves what another proposed, or either rejects it."""
+    fundraiser = _organised(request, slug)
+    model = {"expense": ExpenseProposal, "payment": PaymentMethodProposal}[kind]
+    proposal = get_object_or_404(model, pk=pk, fundraiser=fundraiser)
+    back = reverse("donations:manage", args=[fundraiser.slug])
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose Approve or Reject."))
+        return redirect(back)
+    decision, reason = form.cleaned_data["decision"], form.cleaned_data["reason"]
+
+    def record() -> str:
+        if kind == "expense" and decision == "approve":
+            services.expense_approve(proposal=proposal, by=request.user)
+        elif kind == "expense":
+            services.expense_reject(proposal=proposal, by=request.user, reason=reason)
+        elif decision == "approve":
+            services.payment_proposal_approve(proposal=proposal, by=request.user)
+        else:
+            services.payment_proposal_reject(proposal=proposal, by=request.user, reason=reason)
+        messages.success(request, DECIDED[kind, decision])
+        return back
+
+    try:
+        return idempotency.respond(request, record)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(back)
 
 
 @login_required
@@ -153,7 +262,7 @@ def payment_method_new(request: HttpRequest, slug: str) -> HttpResponse:
 
         def record() -> str:
             services.payment_method_add(fundraiser=fundraiser, by=request.user, **form.cleaned_data)
-            messages.success(request, _("Added. The new list of ways to pay is in the ledger."))
+            messages.success(request, WAITS_FOR_SECOND)
             return reverse("donations:manage", args=[fundraiser.slug])
 
         try:
@@ -180,14 +289,8 @@ def payment_method_edit(request: HttpRequest, slug: str, pk: int) -> HttpRespons
             data.pop("order")
 
         def record() -> str:
-            changed = services.payment_method_change(method=method, by=request.user, **data)
-            if changed == services.PaymentChange.PAGE_ONLY:
-                message = _("Changed. The recipient name is not in the ledger.")
-            elif changed:
-                message = _("Changed. The new list of ways to pay is in the ledger.")
-            else:
-                message = _("Nothing was changed.")
-            messages.success(request, message)
+            proposed = services.payment_method_change(method=method, by=request.user, **data)
+            messages.success(request, WAITS_FOR_SECOND if proposed else _("Nothing was changed."))
             return reverse("donations:manage", args=[fundraiser.slug])
 
         try:
@@ -208,7 +311,7 @@ def payment_method_remove(request: HttpRequest, slug: str, pk: int) -> HttpRespo
 
         def record() -> str:
             services.payment_method_remove(method=method, by=request.user)
-            messages.success(request, _("Removed. The new list of ways to pay is in the ledger."))
+            messages.success(request, WAITS_FOR_SECOND)
             return reverse("donations:manage", args=[fundraiser.slug])
 
         try:
@@ -256,11 +359,16 @@ def expense_new(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and lines_ok:
 
         def record() -> str:
-            services.expense_record(
+            services.expense_propose(
                 fundraiser=fundraiser, by=request.user,
                 lines=lines.lines() if lines.is_valid() else [], **form.cleaned_data,
             )  # fmt: skip
-            messages.success(request, _("The expense and its receipt are in the ledger."))
+            messages.success(
+                request,
+                _("Proposed. The expense waits for a second person, another organiser or "
+                  "treasurer of the group, to see the receipt and approve it: nothing is public "
+                  "until then."),
+            )  # fmt: skip
             return reverse("donations:manage", args=[fundraiser.slug])
 
         try:

@@ -71,6 +71,21 @@ def money_people(group: Group) -> QuerySet:
     return get_user_model().objects.filter(pk__in=ids)
 
 
+def money_role(user: AbstractBaseUser, group: Group | int) -> str | None:
+    """The money role (organiser first, else treasurer) `user` holds as an active member of
+    `group`, or None. Being a superuser is not a role here: the two people who propose and
+    approve a payment are members of the group, and the ledger names the approver's role."""
+    if not user.is_authenticated:
+        return None
+    group_id = group.pk if isinstance(group, Group) else group
+    held = set(
+        active_members()
+        .filter(user=user, group_id=group_id, role__in=MONEY_ROLES)
+        .values_list("role", flat=True)
+    )
+    return next((role.value for role in MONEY_ROLES if role in held), None)
+
+
 def active_organisers(group: Group) -> QuerySet[Member]:
     return active_members().filter(group=group, role=Role.ORGANISER)
 

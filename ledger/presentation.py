@@ -37,6 +37,13 @@ CHANNEL_LABELS = {
     "other": _("other"),
 }
 
+# The role of the second person who approved money out (an entry's "approved_by"), one whole
+# phrase per role so that each language words it freely.
+APPROVAL_TEXTS = {
+    "organiser": _("approved by a second person (organiser)"),
+    "treasurer": _("approved by a second person (treasurer)"),
+}
+
 UNIT_LABELS = {
     "piece": pgettext_lazy("unit", "pcs"),
     "kg": pgettext_lazy("unit", "kg"),
@@ -140,8 +147,21 @@ def money_text(money: dict) -> str:
     return f"{money['amount']} {money['currency']}"
 
 
+def approval_text(p: dict) -> str:
+    """Who approved an expense or a change to the ways to pay, by role; "" for an entry from
+    before approvals."""
+    role = p.get("approved_by")
+    return str(APPROVAL_TEXTS.get(role, role)) if role else ""
+
+
 def summary(kind: str, p: dict) -> str:
     """One line saying what the entry records, for lists and feeds."""
+    text = _summary(kind, p)
+    approval = approval_text(p)
+    return f"{text} · {approval}" if approval else text
+
+
+def _summary(kind: str, p: dict) -> str:
     if kind == "donation":
         who = p.get("public_name") or _("anonymous")
         return _("%(money)s to “%(fundraiser)s” from %(who)s, by %(channel)s") % {

@@ -279,6 +279,9 @@ MONEY_IN_OUT = {
     "rate_source": check_label,
 }
 
+# Who approves money out, as groups.models.Role names them (the ledger imports no domain app).
+APPROVER_ROLES = ("organiser", "treasurer")
+
 PAYMENT_METHOD = _entity(
     kind=_enum(PAYMENT_KINDS),
     label=check_label,
@@ -302,6 +305,9 @@ SCHEMAS: dict[str, dict[str, Callable]] = {
         "items": optional(ITEMS),
         "hub": optional(HUB),
         "evidence": check_evidence,
+        # The role (never the name) of the second person who approved it; older entries,
+        # published before approval existed, have none.
+        "approved_by": optional(_enum(APPROVER_ROLES)),
     },
     "intake": {
         "hub": HUB,
@@ -346,6 +352,7 @@ SCHEMAS: dict[str, dict[str, Callable]] = {
         "fundraiser": FUNDRAISER,
         "methods": list_of(PAYMENT_METHOD, low=0, high=20),
         "evidence": optional(lambda v, p: check_evidence(v, p, high=20)),
+        "approved_by": optional(_enum(APPROVER_ROLES)),
     },
 }
 

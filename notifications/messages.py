@@ -130,6 +130,27 @@ def render(kind: str, context: dict, language: str) -> tuple[str, str]:
         elif kind == "digest":
             subject = _("Daily summary for %(hub)s") % c
             text = "\n".join(_digest_lines(c)) or _("Nothing needs your attention today.")
+        elif kind == "approval":
+            # Money out needs two people (donations.services): a second one is asked.
+            if c.get("what") == "payment_details":
+                subject = _("“%(fundraiser)s”: a change to the ways to pay waits for you") % c
+                text = (
+                    _(
+                        "Another organiser or treasurer proposed a change to the ways to pay "
+                        "“%(fundraiser)s”. Compare the old and new details, then approve or "
+                        "reject it:"
+                    )
+                    % c
+                )
+            else:
+                subject = _("“%(fundraiser)s”: an expense waits for your approval") % c
+                text = (
+                    _(
+                        "Another organiser or treasurer recorded an expense of “%(fundraiser)s”. "
+                        "See the receipt, then approve or reject it:"
+                    )
+                    % c
+                )
         elif kind == "confirm":
             subject = _("Confirm your AidHub subscription")
             text = _confirm_text(c)

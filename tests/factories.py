@@ -105,3 +105,53 @@ def stock(hub: Hub, item: Item, quantity: str) -> StockLevel:
         hub=hub, item=item, defaults={"quantity": Decimal(quantity)}
     )
     return level
+
+
+def money_person(group: Group, *, username: str = "", role: str = Member.Role.TREASURER):
+    """A second active money person of `group`: its treasurer unless `role` says otherwise."""
+    user = UserFactory(username=username or f"treasurer-of-{group.slug}")
+    if not user.email:
+        user.email = f"{user.username}@example.org"
+        user.save(update_fields=["email"])
+    Member.objects.get_or_create(group=group, user=user, role=role)
+    return user
+
+
+def second_person(group: Group, proposer_id: int | None):
+    """An active money person of `group` other than the proposer: the first there is, else a
+    new treasurer (`money_person`)."""
+    from groups.queries import money_people
+
+    other = money_people(group).exclude(pk=proposer_id).order_by("pk").first()
+    return other or money_person(group)
+
+
+def second_approves(proposal, *, by=None):
+    """What a proposal becomes once a second money person of its group approves it (`by`, else
+    `second_person`): a proposed expense its Expense, a proposed change to the ways to pay the
+    approved proposal. Money out needs two people; this is the one way
+    tests take the second step."""
+    from donations import services
+    from donations.models import ExpenseProposal
+
+    by = by or second_person(proposal.fundraiser.group, proposal.proposed_by_id)
+    if isinstance(proposal, ExpenseProposal):
+        return services.expense_approve(proposal=proposal, by=by)
+    return services.payment_proposal_approve(proposal=proposal, by=by)
+
+
+def expense_approved(*, fundraiser, by=None, approver=None, **fields):
+    """An expense proposed by `by` (the fundraiser's organiser) and approved by a second money
+    person (`approver`, else `second_person`): what `expense_record` once did in one step."""
+    from donations import services
+
+    by = by or fundraiser.organiser
+    approver = approver or second_person(fundraiser.group, by.pk)  # first: a proposal needs two
+    proposal = services.expense_propose(fundraiser=fundraiser, by=by, **fields)
+    return second_approves(proposal, by=approver)
+
+
+def payment_method_approved(proposal, *, by=None):
+    """The way to pay a proposal added or changed, once a second money person approved it."""
+    approved = second_approves(proposal, by=by)
+    return approved.method

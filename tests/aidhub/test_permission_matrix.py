@@ -29,7 +29,10 @@ from tests.factories import (
     MembershipFactory,
     PlaceFactory,
     UserFactory,
+    expense_approved,
+    money_person,
     organised_by,
+    payment_method_approved,
 )
 from tests.ledger.factories import jpeg_bytes
 
@@ -117,6 +120,22 @@ SITE = {
     "donations:payment_method_new": ("GET", ORGANISER, {"slug": "fundraiser"}),
     "donations:payment_method_edit": ("GET", ORGANISER, {"slug": "fundraiser", "pk": "method"}),
     "donations:payment_method_remove": ("GET", ORGANISER, {"slug": "fundraiser", "pk": "method"}),
+    # What waits for a second person: only the fundraiser's money people see and decide it.
+    "donations:pending_receipt": (
+        "GET",
+        ORGANISER,
+        {"slug": "fundraiser", "pk": "expense_proposal"},
+    ),
+    "donations:expense_decide": (
+        "POST",
+        ORGANISER,
+        {"slug": "fundraiser", "pk": "expense_proposal"},
+    ),
+    "donations:payment_decide": (
+        "POST",
+        ORGANISER,
+        {"slug": "fundraiser", "pk": "payment_proposal"},
+    ),
     # Coordinators of a hub the fundraiser supplies may check its books too.
     "donations:reconcile": (
         "GET",
@@ -189,6 +208,8 @@ ADMIN = {
     "donations.donation": FUNDRAISER_READERS,
     "donations.expense": FUNDRAISER_READERS,
     "donations.paymentmethod": FUNDRAISER_READERS,
+    "donations.expenseproposal": FUNDRAISER_READERS,
+    "donations.paymentmethodproposal": FUNDRAISER_READERS,
     "donations.giftinkind": SUPERUSER,
     "donations.exchangerate": SUPERUSER,
     "deliveries.delivery": ANY_COORDINATOR,
@@ -293,19 +314,27 @@ def _build_world() -> dict:
         channel="cash",
         by=None,
     )
-    expense = donations.expense_record(
+    # The group's second money person approves what the organiser proposes; one proposal of
+    # each kind still waits.
+    money_person(fundraiser.group, username="treasurer")
+    expense = expense_approved(
         fundraiser=fundraiser,
         vendor="Shop",
         amount="50.00",
         currency="KZT",
         paid_at=timezone.now(),
         receipt=CleanFile(jpeg_bytes((9, 9, 9)), "image/jpeg"),
-        by=None,
     )
-    method = donations.payment_method_add(
+    method = payment_method_approved(donations.payment_method_add(
         fundraiser=fundraiser, by=users["organiser"], kind="cash_at_hub", label="Hub A",
         details="Hub A desk, 09:00-18:00", currency="KZT",
+    ))  # fmt: skip
+    expense_proposal = donations.expense_propose(
+        fundraiser=fundraiser, vendor="Shop", amount="20.00", currency="KZT",
+        paid_at=timezone.now(), receipt=CleanFile(jpeg_bytes((8, 8, 8)), "image/jpeg"),
+        by=users["organiser"],
     )  # fmt: skip
+    payment_proposal = donations.payment_method_remove(method=method, by=users["organiser"])
     ledger.checkpoint_sign()
     subscription = Subscription.objects.create(
         channel="email", address="d@example.org", scope="fundraiser", ref="batken"
@@ -322,6 +351,8 @@ def _build_world() -> dict:
         "donation": donation.pk,
         "expense": expense.pk,
         "method": method.pk,
+        "expense_proposal": expense_proposal.pk,
+        "payment_proposal": payment_proposal.pk,
         "entry": donation.ledger_index,
         "receipt": donation.receipt_code,
         "receipt_sha": expense.receipt_sha256,

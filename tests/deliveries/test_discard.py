@@ -18,7 +18,7 @@ from donations import services as donation_services
 from donations.models import Donation, Fundraiser, PaymentMethod
 from ledger.models import Evidence
 from tests.deliveries.test_faces import face_photo
-from tests.factories import organised_by
+from tests.factories import expense_approved, organised_by, payment_method_approved
 from tests.ledger.factories import jpeg_bytes
 
 pytestmark = pytest.mark.django_db
@@ -171,19 +171,18 @@ def test_a_file_named_by_any_referencing_row_is_in_use_and_not_discarded(
     pending = report(plan(), volunteer, other).photos.get()
     with django_capture_on_commit_callbacks(execute=True):
         donation = screenshot(fundraiser, jpeg_bytes((4, 5, 6)))
-        expense = donation_services.expense_record(
+        expense = expense_approved(
             fundraiser=fundraiser, vendor="Dordoi", amount="10.00", currency="KZT",
             paid_at=timezone.now(), receipt=CleanFile(jpeg_bytes((7, 8, 9)), "image/jpeg"),
-            by=fundraiser.organiser,
         )  # fmt: skip
     named = jpeg_bytes((250, 5, 5))
     target = Evidence.objects.get(sha256=services.ledger.evidence_store(
         data=named, content_type="image/jpeg").sha256)  # fmt: skip
     assert not target.published and not services.evidence_in_use(sha256=target.sha256)
-    method = donation_services.payment_method_add(
+    method = payment_method_approved(donation_services.payment_method_add(
         fundraiser=fundraiser, by=fundraiser.organiser, kind="e_wallet", label="Kaspi",
         details="+7 700 000 00 00", currency="KZT",
-    )  # fmt: skip
+    ))  # fmt: skip
     row = {ProofPhoto: pending, Donation: donation, PaymentMethod: method}.get(model, expense)
     model.objects.filter(pk=row.pk).update(**{field: target.sha256})
     assert services.evidence_in_use(sha256=target.sha256)

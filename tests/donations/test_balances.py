@@ -13,6 +13,7 @@ from donations import services
 from donations.models import Donation, Expense
 from donations.queries import totals
 from donations.reconcile import reconcile
+from tests.factories import expense_approved
 from tests.ledger.factories import jpeg_bytes
 
 pytestmark = pytest.mark.clock
@@ -56,14 +57,16 @@ def test_balances_from_the_ledger_always_equal_the_records(fundraiser, rates, me
                 if currency == "JPY":
                     amount = amount.to_integral_value() or Decimal(1)
                 common = {
-                    "fundraiser": fundraiser, "amount": amount, "currency": currency, "by": None,
+                    "fundraiser": fundraiser, "amount": amount, "currency": currency,
                     # No official yen rate in the fixture: the organiser's own rate is used.
                     "manual_rate": Decimal("1.5") if currency == "JPY" else None,
                 }  # fmt: skip
                 if action == "donation":
-                    services.donation_record(**common, received_at=timezone.now(), channel="cash")
+                    services.donation_record(
+                        **common, by=None, received_at=timezone.now(), channel="cash"
+                    )
                 else:
-                    services.expense_record(
+                    expense_approved(
                         **common, vendor="Shop", paid_at=timezone.now(), receipt=RECEIPT
                     )
             report = reconcile(fundraiser)

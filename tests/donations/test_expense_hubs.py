@@ -11,7 +11,7 @@ from django.utils.translation import override
 from aidhub.uploads import CleanFile
 from donations import services
 from donations.forms import ExpenseForm
-from donations.models import Expense, ExpenseLine
+from donations.models import Expense, ExpenseLine, ExpenseProposal
 from hubs.models import StockLevel, StockMovement
 from ledger.models import Evidence, LedgerEntry
 from tests.factories import PASSWORD, HubFactory
@@ -49,7 +49,7 @@ def test_an_expense_into_a_hub_the_fundraiser_does_not_supply_is_refused_and_not
 ):
     fundraiser.hubs.add(palace)
     with override("ru"), pytest.raises(ValidationError) as refused:
-        services.expense_record(
+        services.expense_propose(
             fundraiser=fundraiser, vendor="Soap wholesale", amount="5000.00", currency="KGS",
             paid_at=timezone.now(), receipt=CleanFile(jpeg_bytes(), "image/jpeg"),
             lines=[(flour, Decimal("500"))], hub=stranger_hub, by=fundraiser.organiser,
@@ -57,6 +57,7 @@ def test_an_expense_into_a_hub_the_fundraiser_does_not_supply_is_refused_and_not
     assert refused.value.code == "hub_not_supplied"
     assert "Somebody Else's Hub" in refused.value.messages[0]
     assert not Expense.objects.exists() and not ExpenseLine.objects.exists()
+    assert not ExpenseProposal.objects.exists()
     assert not LedgerEntry.objects.exists() and not Evidence.objects.exists()
     assert not StockMovement.objects.exists()
     assert not StockLevel.objects.filter(quantity__gt=0).exists()

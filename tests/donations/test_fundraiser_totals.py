@@ -18,7 +18,7 @@ from aidhub.uploads import CleanFile
 from donations import services
 from donations.models import FundraiserTotal
 from donations.reconcile import reconcile
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, expense_approved
 from tests.ledger.factories import jpeg_bytes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock]
@@ -36,9 +36,9 @@ def donate(fundraiser, amount="100.00", currency="KZT"):
 
 
 def spend(fundraiser, amount="40.00", currency="KZT"):
-    return services.expense_record(
+    return expense_approved(
         fundraiser=fundraiser, vendor="Market", amount=amount, currency=currency,
-        paid_at=timezone.now(), receipt=RECEIPT, by=None,
+        paid_at=timezone.now(), receipt=RECEIPT,
     )  # fmt: skip
 
 

@@ -1,5 +1,6 @@
 """Ways to pay as data: each change is a public ledger entry with the full list, shown on the
-fundraiser's page with a copy button and the warning; only the organiser changes them."""
+fundraiser's page with a copy button and the warning; one organiser or treasurer proposes a
+change and a second one approves it (tests/donations/test_two_people.py tests that rule)."""
 
 import io
 import json
@@ -15,11 +16,11 @@ from PIL import Image
 from aidhub.models import AuditEvent
 from aidhub.uploads import clean_image
 from donations import services
-from donations.models import PaymentMethod
+from donations.models import PaymentMethod, PaymentMethodProposal
 from ledger.models import Evidence, LedgerEntry
 from ledger.schemas import PAYMENT_KINDS, PayloadError, validate_payload
 from tests.aidhub.test_uploads import GPS_IFD
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, UserFactory, payment_method_approved, second_approves
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
@@ -29,8 +30,24 @@ MBANK = {"kind": "e_wallet", "label": "MBank", "details": "+996 555 010 203", "c
 
 
 def add(fundraiser, **fields):
-    return services.payment_method_add(
-        fundraiser=fundraiser, by=fundraiser.organiser, **(KASPI | fields)
+    """Proposed by the organiser, approved by the treasurer."""
+    return payment_method_approved(
+        services.payment_method_add(
+            fundraiser=fundraiser, by=fundraiser.organiser, **(KASPI | fields)
+        )
+    )
+
+
+def change(method, **fields):
+    proposal = services.payment_method_change(
+        method=method, by=method.fundraiser.organiser, **fields
+    )
+    return proposal and second_approves(proposal)
+
+
+def remove(method):
+    return second_approves(
+        services.payment_method_remove(method=method, by=method.fundraiser.organiser)
     )
 
 
@@ -63,16 +80,17 @@ def test_adding_a_way_to_pay_appends_the_full_list_to_the_ledger(fundraiser):
     ]
 
 
-def test_a_swapped_account_number_is_visible_in_the_ledger(fundraiser):
+def test_a_swapped_account_number_is_visible_in_the_ledger(fundraiser, treasurer):
     method = add(fundraiser)
-    assert services.payment_method_change(
-        method=method, by=fundraiser.organiser, details="+7 777 000 99 88"
-    )
+    assert change(method, details="+7 777 000 99 88")
     entries = LedgerEntry.objects.filter(kind="payment_details").order_by("index")
     lists = [json.loads(bytes(e.leaf))["payload"]["methods"] for e in entries]
     assert [m[0]["details"] for m in lists] == ["+7 701 555 01 22", "+7 777 000 99 88"]
+    assert json.loads(bytes(entries[1].leaf))["payload"]["approved_by"] == "treasurer"
+    proposed = AuditEvent.objects.get(action="payment method change proposed")
     event = AuditEvent.objects.get(action="payment method changed")
-    assert event.actor == fundraiser.organiser and event.detail["ledger"] == str(entries[1].index)
+    assert proposed.actor == fundraiser.organiser and event.actor == treasurer
+    assert event.detail["ledger"] == str(entries[1].index)
 
 
 def test_a_change_that_changes_nothing_appends_nothing(fundraiser):
@@ -81,13 +99,14 @@ def test_a_change_that_changes_nothing_appends_nothing(fundraiser):
         method=method, by=fundraiser.organiser, label=" Kaspi ", details="+7  701 555 01 22"
     )
     assert LedgerEntry.objects.filter(kind="payment_details").count() == 1
+    assert PaymentMethodProposal.objects.filter(status="pending").count() == 0
 
 
 def test_hiding_and_removing_leave_an_entry_listing_what_is_left(fundraiser):
     kaspi, mbank = add(fundraiser), add(fundraiser, **MBANK)
-    services.payment_method_change(method=mbank, by=fundraiser.organiser, active=False)
+    change(mbank, active=False)
     assert [m["label"] for m in last_payload()["methods"]] == ["Kaspi"]
-    services.payment_method_remove(method=kaspi, by=fundraiser.organiser)
+    remove(kaspi)
     assert last_payload()["methods"] == []
     assert AuditEvent.objects.filter(action="payment method removed").count() == 1
     assert LedgerEntry.objects.filter(kind="payment_details").count() == 4
@@ -140,12 +159,14 @@ def test_the_database_refuses_an_unknown_currency_or_kind(fundraiser):
 def test_only_the_organiser_can_change_the_details(fundraiser):
     method = add(fundraiser)
     stranger = UserFactory(username="mallory")
-    with pytest.raises(ValidationError, match="Only the organiser"):
+    refused = "Only an active organiser or treasurer"
+    with pytest.raises(ValidationError, match=refused):
         services.payment_method_add(fundraiser=fundraiser, by=stranger, **MBANK)
-    with pytest.raises(ValidationError, match="Only the organiser"):
+    with pytest.raises(ValidationError, match=refused):
         services.payment_method_change(method=method, by=stranger, details="4400 0000 0000 0001")
-    with pytest.raises(ValidationError, match="Only the organiser"):
+    with pytest.raises(ValidationError, match=refused):
         services.payment_method_remove(method=method, by=stranger)
+    assert not PaymentMethodProposal.objects.filter(status="pending").exists()
     assert PaymentMethod.objects.get().details == KASPI["details"]
     assert LedgerEntry.objects.filter(kind="payment_details").count() == 1
 
@@ -216,7 +237,22 @@ def test_the_ledger_entry_page_reads_the_list(client, fundraiser):
     )
 
 
-def test_the_organiser_adds_changes_and_removes_through_the_manage_page(client, fundraiser, media):
+def approve_on_the_manage_page(client, fundraiser, treasurer) -> None:
+    """The treasurer signs in, finds the proposal on the manage page and approves it there."""
+    proposal = PaymentMethodProposal.objects.get(status="pending")
+    login(client, treasurer)
+    manage = client.get(page_url(fundraiser, "manage/")).text
+    decide = reverse("donations:payment_decide", args=[fundraiser.slug, proposal.pk])
+    assert f'action="{decide}"' in manage
+    token = manage.split('name="idempotency_key" value="')[1].split('"')[0]
+    response = client.post(decide, {"decision": "approve", "idempotency_key": token})
+    assert response.status_code == 302
+    login(client, fundraiser.organiser)
+
+
+def test_the_organiser_adds_changes_and_removes_through_the_manage_page(
+    client, fundraiser, treasurer, media
+):
     login(client, fundraiser.organiser)
     qr = io.BytesIO()
     segno.make("card:4169000000000001", error="m").save(qr, kind="png", scale=6)
@@ -226,6 +262,8 @@ def test_the_organiser_adds_changes_and_removes_through_the_manage_page(client, 
         "qr": SimpleUploadedFile("qr.png", qr.getvalue(), content_type="image/png"),
     })  # fmt: skip
     assert response.status_code == 302
+    assert not PaymentMethod.objects.exists() and not LedgerEntry.objects.exists()
+    approve_on_the_manage_page(client, fundraiser, treasurer)
     method = PaymentMethod.objects.get()
     assert method.qr_sha256 and method.order == 1
     manage = client.get(page_url(fundraiser, "manage/")).text
@@ -235,10 +273,13 @@ def test_the_organiser_adds_changes_and_removes_through_the_manage_page(client, 
         "currency": "KGS", "order": "1", "active": "on", "qr_remove": "on",  # it pays ...0001
     })  # fmt: skip
     assert response.status_code == 302
+    approve_on_the_manage_page(client, fundraiser, treasurer)
     assert last_payload()["methods"][0]["details"] == "4169 0000 0000 0002"
     assert "qr" not in last_payload()["methods"][0]
     response = client.post(page_url(fundraiser, f"payment-methods/{method.pk}/remove/"))
-    assert response.status_code == 302 and not PaymentMethod.objects.exists()
+    assert response.status_code == 302 and PaymentMethod.objects.exists()
+    approve_on_the_manage_page(client, fundraiser, treasurer)
+    assert not PaymentMethod.objects.exists()
     assert LedgerEntry.objects.filter(kind="payment_details").count() == 3
 
 
@@ -269,18 +310,36 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, fundraiser):
     assert not PaymentMethod.objects.exists()
 
 
-def test_the_admin_writes_through_the_service(client, fundraiser):
-    fundraiser.organiser.is_staff = True
-    fundraiser.organiser.save()
+def approve_in_the_admin(client, fundraiser, treasurer) -> None:
+    proposal = PaymentMethodProposal.objects.get(status="pending")
+    login(client, treasurer)
+    response = client.post("/admin/donations/paymentmethodproposal/", {
+        "action": "approve", "_selected_action": [proposal.pk], "index": "0",
+    })  # fmt: skip
+    assert response.status_code == 302
+    proposal.refresh_from_db()
+    assert proposal.status == "approved", proposal
+    login(client, fundraiser.organiser)
+
+
+def test_the_admin_writes_through_the_service(client, fundraiser, treasurer):
+    for user in (fundraiser.organiser, treasurer):
+        user.is_staff = True
+        user.save()
     login(client, fundraiser.organiser)
     response = client.post("/admin/donations/paymentmethod/add/", {
         "fundraiser": fundraiser.pk, "order": "0", "active": "on", **MBANK,
     })  # fmt: skip
     assert response.status_code == 302, response.content.decode()[:2000]
+    assert response["Location"] == "/admin/donations/paymentmethodproposal/"
+    assert not PaymentMethod.objects.exists()
+    approve_in_the_admin(client, fundraiser, treasurer)
     assert last_payload()["methods"][0]["label"] == "MBank"
     method = PaymentMethod.objects.get()
     response = client.post(f"/admin/donations/paymentmethod/{method.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
+    assert PaymentMethod.objects.exists()
+    approve_in_the_admin(client, fundraiser, treasurer)
     assert last_payload()["methods"] == []
 
 

@@ -8,10 +8,10 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from donations import services
-from donations.models import Fundraiser, PaymentMethod
+from donations.models import Fundraiser, PaymentMethod, PaymentMethodProposal
 from ledger.models import LedgerEntry
 from ledger.schemas import PayloadError, validate_payload
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, payment_method_approved, second_approves
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
@@ -21,8 +21,11 @@ LEDGER_WARNING = "each change of them is in the public ledger"
 
 
 def add(fundraiser, **fields):
-    return services.payment_method_add(
-        fundraiser=fundraiser, by=fundraiser.organiser, **(KASPI | fields)
+    """Proposed by the organiser, approved by the treasurer."""
+    return payment_method_approved(
+        services.payment_method_add(
+            fundraiser=fundraiser, by=fundraiser.organiser, **(KASPI | fields)
+        )
     )
 
 
@@ -79,10 +82,12 @@ def test_a_recipient_name_with_digits_or_invisible_characters_is_refused(fundrai
 
 def test_a_change_of_the_recipient_name_alone_appends_no_entry(client, fundraiser):
     method = add(fundraiser)
-    changed = services.payment_method_change(
-        method=method, by=fundraiser.organiser, recipient_name="Dana Omarova"
+    approved = second_approves(
+        services.payment_method_change(
+            method=method, by=fundraiser.organiser, recipient_name="Dana Omarova"
+        )
     )
-    assert changed == services.PaymentChange.PAGE_ONLY and entries() == 1
+    assert approved.ledger_index is None and entries() == 1
     assert PaymentMethod.objects.get().recipient_name == "Dana Omarova"
     client.login(username=fundraiser.organiser.username, password=PASSWORD)
     response = client.post(
@@ -90,8 +95,11 @@ def test_a_change_of_the_recipient_name_alone_appends_no_entry(client, fundraise
         {**KASPI, "recipient_name": "Dana O.", "order": "1", "active": "on"},
         follow=True,
     )
-    assert "Changed. The recipient name is not in the ledger." in response.text
-    assert entries() == 1
+    # The page shows the name to donors: a second person approves its change too.
+    assert "It waits for a second person" in response.text
+    assert PaymentMethod.objects.get().recipient_name == "Dana Omarova"
+    second_approves(PaymentMethodProposal.objects.get(status="pending"))
+    assert PaymentMethod.objects.get().recipient_name == "Dana O." and entries() == 1
 
 
 # 3. The ledger refuses bidi controls and other invisible characters in any text.

@@ -14,10 +14,10 @@ from PIL import Image, ImageDraw
 
 from aidhub.uploads import clean_image
 from donations import services
-from donations.models import PaymentMethod
+from donations.models import PaymentMethod, PaymentMethodProposal
 from donations.qrcheck import detail_numbers, qr_pays
 from ledger.models import Evidence, LedgerEntry
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, payment_method_approved, second_approves
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
@@ -70,8 +70,11 @@ def corrupted_qr() -> bytes:
 
 
 def add(fundraiser, **fields):
-    return services.payment_method_add(
-        fundraiser=fundraiser, by=fundraiser.organiser, **(KASPI | fields)
+    """Proposed by the organiser, approved by the treasurer."""
+    return payment_method_approved(
+        services.payment_method_add(
+            fundraiser=fundraiser, by=fundraiser.organiser, **(KASPI | fields)
+        )
     )
 
 
@@ -192,11 +195,11 @@ def test_changing_the_details_under_a_kept_qr_code_is_refused(fundraiser, media)
 
 def test_new_details_with_their_own_qr_code_are_accepted(fundraiser, media):
     method = add(fundraiser, qr=clean_image(qr_png(KASPI_QR)))
-    changed = services.payment_method_change(
+    approved = second_approves(services.payment_method_change(
         method=method, by=fundraiser.organiser, details="+7 701 999 00 00",
         qr=clean_image(qr_png(OTHER_ACCOUNT_QR)),
-    )  # fmt: skip
-    assert changed == services.PaymentChange.LEDGER
+    ))  # fmt: skip
+    assert approved.ledger_index is not None
     method.refresh_from_db()
     assert method.details == "+7 701 999 00 00" and method.qr_checked and entries() == 2
 
@@ -260,4 +263,5 @@ def test_the_admin_adds_a_qr_code_that_pays_the_details(client, fundraiser, medi
         "qr": SimpleUploadedFile("qr.png", qr_png(KASPI_QR), content_type="image/png"),
     })  # fmt: skip
     assert response.status_code == 302
+    second_approves(PaymentMethodProposal.objects.get(status="pending"))
     assert PaymentMethod.objects.get().qr_checked and entries() == 1

@@ -11,7 +11,7 @@ from aidhub.uploads import CleanFile
 from donations import services
 from donations.models import Donation, ExpenseReceiptOriginal, Fundraiser
 from ledger.models import Evidence, LedgerEntry
-from tests.factories import PASSWORD, UserFactory, organised_by
+from tests.factories import PASSWORD, UserFactory, expense_approved, organised_by
 from tests.ledger.factories import jpeg_bytes
 
 pytestmark = pytest.mark.django_db
@@ -53,9 +53,9 @@ def donate(fundraiser, contact=CONTACT):
 
 def spend(fundraiser):
     receipt = CleanFile(jpeg_bytes(), "image/jpeg", private_original=ORIGINAL)
-    return services.expense_record(
+    return expense_approved(
         fundraiser=fundraiser, vendor="Dordoi market", amount="1200.00", currency="KZT",
-        paid_at=timezone.now(), receipt=receipt, by=fundraiser.organiser,
+        paid_at=timezone.now(), receipt=receipt,
     )  # fmt: skip
 
 

@@ -8,11 +8,12 @@ from django.utils import timezone
 
 from aidhub.uploads import CleanFile
 from donations import services
-from donations.models import Donation, Expense
+from donations.models import Donation, Expense, ExpenseProposal
 from donations.rates import RateMissing
 from donations.reconcile import reconcile
 from hubs.models import StockLevel
 from ledger.models import LedgerEntry
+from tests.factories import expense_approved
 from tests.ledger.factories import jpeg_bytes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock]
@@ -117,33 +118,33 @@ def test_expense_goods_go_into_the_hub_and_the_receipt_into_the_ledger(
     fundraiser, rates, palace, flour, media
 ):
     fundraiser.hubs.add(palace)
-    expense = services.expense_record(
+    expense = expense_approved(
         fundraiser=fundraiser, vendor="Dordoi market", amount="1200.00", currency="KGS",
         paid_at=timezone.now(), receipt=RECEIPT, lines=[(flour, Decimal("50"))], hub=palace,
-        by=fundraiser.organiser,
     )  # fmt: skip
     assert StockLevel.objects.get(hub=palace, item=flour).quantity == 50
     payload = payload_of(expense.ledger_index)
     assert payload["evidence"] == [expense.receipt_sha256]
     assert payload["hub"] == {"id": "sports-palace", "name": "Sports Palace"}
+    assert payload["approved_by"] == "treasurer"
     assert expense.converted_amount == Decimal("6876.79")  # 1200 / 0.1745
 
 
 def test_expense_without_a_receipt_is_refused(fundraiser):
     with pytest.raises(ValidationError, match="needs its receipt"):
-        services.expense_record(fundraiser=fundraiser, vendor="x", amount="1.00", currency="KZT",
-                                paid_at=timezone.now(), receipt=None, by=None)  # fmt: skip
-    assert not Expense.objects.exists()
+        services.expense_propose(fundraiser=fundraiser, vendor="x", amount="1.00", currency="KZT",
+                                 paid_at=timezone.now(), receipt=None,
+                                 by=fundraiser.organiser)  # fmt: skip
+    assert not Expense.objects.exists() and not ExpenseProposal.objects.exists()
 
 
 def test_correcting_an_expense_reverses_it_and_takes_its_goods_back_out(
     fundraiser, rates, palace, flour, media
 ):
     fundraiser.hubs.add(palace)
-    expense = services.expense_record(
+    expense = expense_approved(
         fundraiser=fundraiser, vendor="Dordoi", amount="1200.00", currency="KGS",
         paid_at=timezone.now(), receipt=RECEIPT, lines=[(flour, Decimal("50"))], hub=palace,
-        by=None,
     )  # fmt: skip
     index = services.correction_record(row=expense, reason="typed 1200 for 120", by=None)
     assert payload_of(index)["reverses"] == expense.ledger_index

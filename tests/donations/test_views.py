@@ -8,11 +8,11 @@ from django.utils import timezone
 from PIL import Image
 
 from donations import services
-from donations.models import Donation, Expense, ExpenseReceiptOriginal
+from donations.models import Donation, Expense, ExpenseProposal, ExpenseReceiptOriginal
 from hubs.models import Membership
 from ledger.models import Evidence, LedgerEntry
 from tests.aidhub.test_uploads import HOSTILE_PDFS
-from tests.factories import PASSWORD, MembershipFactory, UserFactory
+from tests.factories import PASSWORD, MembershipFactory, UserFactory, second_approves
 from tests.ledger.factories import jpeg_bytes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock]
@@ -162,6 +162,8 @@ def test_organiser_records_an_expense_with_a_photo_receipt(client, fundraiser, m
     receipt = SimpleUploadedFile("r.jpg", jpeg_bytes(), content_type="image/jpeg")
     response = client.post(url(fundraiser, "expenses/new/"), expense_form(receipt))
     assert response.status_code == 302
+    assert not Expense.objects.exists()  # proposed: it waits for a second person
+    second_approves(ExpenseProposal.objects.get())
     assert Expense.objects.get().amount == 1200
 
 
@@ -180,7 +182,7 @@ def test_an_expense_without_a_real_receipt_is_refused(client, fundraiser, receip
         del data["receipt"]
     response = client.post(url(fundraiser, "expenses/new/"), data)
     assert message in response.text
-    assert not Expense.objects.exists()
+    assert not Expense.objects.exists() and not ExpenseProposal.objects.exists()
 
 
 @pytest.mark.parametrize("make", HOSTILE_PDFS.values(), ids=HOSTILE_PDFS.keys())
@@ -192,8 +194,9 @@ def test_a_pdf_receipt_is_published_as_an_image_and_the_pdf_stays_private(
     receipt = SimpleUploadedFile("r.pdf", pdf, content_type="application/pdf")
     response = client.post(url(fundraiser, "expenses/new/"), expense_form(receipt))
     assert response.status_code == 302
-    expense = Expense.objects.get()
+    expense = second_approves(ExpenseProposal.objects.get())
     assert ExpenseReceiptOriginal.objects.get(expense=expense).data == pdf
+    assert bytes(ExpenseProposal.objects.get().receipt_original) == b""  # moved, not copied
     client.logout()
     published = client.get(f"/ledger/evidence/{expense.receipt_sha256}")
     assert published["Content-Type"] == "image/jpeg"
