@@ -9,6 +9,7 @@ class HubsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
+        from groups.models import Group
         from ledger import presentation
 
         from .freshness import needs_changed
@@ -24,6 +25,9 @@ class HubsConfig(AppConfig):
             for signal in (post_save, post_delete):
                 signal.connect(needs_changed, sender=model, weak=False)
         m2m_changed.connect(needs_changed, sender=Hub.surplus_items.through, weak=False)
+        # A hub's page names its group.
+        for signal in (post_save, post_delete):
+            signal.connect(needs_changed, sender=Group, weak=False)
 
         # Ledger pages show the names the payloads sign in the reader's language.
         presentation.names_register("item", lambda language: translated_names(Item, language))

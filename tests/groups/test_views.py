@@ -56,3 +56,11 @@ def test_the_fundraiser_and_hub_pages_link_to_their_group(client, almaty, fundra
     hub = HubFactory(group=almaty)
     for url in (fundraiser.get_absolute_url(), hub.get_absolute_url()):
         assert 'href="/groups/almaty-initiative/"' in client.get(url).text
+
+
+def test_a_hubs_page_shows_its_groups_new_name_at_once(client, almaty):
+    hub = HubFactory(group=almaty)
+    assert "Almaty initiative" in client.get(hub.get_absolute_url()).text  # now in the cache
+    almaty.name = "Almaty mutual aid"
+    almaty.save()  # as the admin saves it
+    assert "Almaty mutual aid" in client.get(hub.get_absolute_url()).text
