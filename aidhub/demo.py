@@ -45,7 +45,7 @@ DEMO_USERS = [
     DemoUser("volunteer", "volunteer", "Bakyt"),
     DemoUser("volunteer2", "volunteer", "Nurlan"),
     DemoUser("organizer", "fundraiser organizer", "Dana"),
-    DemoUser("almaty-treasurer", "treasurer of the Almaty group", "Saule"),
+    DemoUser("almaty-treasurer", "fundraiser treasurer", "Saule"),
 ]
 
 # Two groups tell the story: the Almaty initiative raises the money, the Batken group runs

@@ -29,7 +29,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Logins:"))
         for user in users:
             self.stdout.write(
-                f"  {user.role:<22} {user.username:<12} password: {demo.DEMO_PASSWORD}"
+                f"  {user.role:<22} {user.username:<16} password: {demo.DEMO_PASSWORD}"
             )
         code = ReceiptCode.objects.order_by("created_at").values_list("code", flat=True).first()
         self.stdout.write(f"A donor's receipt code: {code}  (open /ledger/receipt/{code}/)")
