@@ -82,6 +82,11 @@ class DonationForm(MoneyFormMixin):
 
 
 class ExpenseForm(MoneyFormMixin):
+    notice = _(
+        "Money out needs two people: a second organiser or treasurer of the group sees the "
+        "receipt and approves the expense before it is published."
+    )
+
     vendor = forms.CharField(label=_("Paid to (shop or supplier)"), max_length=120)
     paid_at = forms.DateTimeField(
         label=_("Paid"),

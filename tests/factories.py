@@ -129,8 +129,8 @@ def second_person(group: Group, proposer_id: int | None):
 def second_approves(proposal, *, by=None):
     """What a proposal becomes once a second money person of its group approves it (`by`, else
     `second_person`): a proposed expense its Expense, a proposed change to the ways to pay the
-    approved proposal. Money out needs two people; this is the one way
-    tests take the second step."""
+    approved proposal. Money out needs two people; this is the one way tests take the second
+    step."""
     from donations import services
     from donations.models import ExpenseProposal
 

@@ -419,6 +419,8 @@ def test_the_expense_form_says_it_waits_for_a_second_person(client, fundraiser, 
     from tests.donations.test_views import expense_form
 
     login(client, fundraiser.organiser)
+    form = client.get(reverse("donations:expense_new", args=[fundraiser.slug])).text
+    assert "a second organiser or treasurer of the group sees the receipt" in form
     receipt = SimpleUploadedFile("r.jpg", jpeg_bytes(), content_type="image/jpeg")
     response = client.post(
         reverse("donations:expense_new", args=[fundraiser.slug]), expense_form(receipt),
@@ -426,6 +428,22 @@ def test_the_expense_form_says_it_waits_for_a_second_person(client, fundraiser, 
     )  # fmt: skip
     assert "waits for a second person" in response.text
     assert ExpenseProposal.objects.get().status == "pending" and nothing_public()
+
+
+def test_the_demo_purchases_are_proposed_by_the_organiser_and_approved_by_the_treasurer(media):
+    import io
+
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=io.StringIO())
+    proposals = ExpenseProposal.objects.select_related("proposed_by", "decided_by")
+    assert proposals.count() == Expense.objects.count() > 0
+    assert {(p.proposed_by.username, p.decided_by.username, p.status) for p in proposals} == {
+        ("organizer", "almaty-treasurer", "approved")
+    }
+    expenses = LedgerEntry.objects.filter(kind="expense")
+    assert {json.loads(bytes(e.leaf))["payload"]["approved_by"] for e in expenses} == {"treasurer"}
+    assert not PaymentMethodProposal.objects.filter(status="pending").exists()
 
 
 # The admin: the same services.
