@@ -198,7 +198,7 @@ class PaymentMethodAdmin(OrganiserScopedAdmin):
         qr, qr_remove = data.pop("qr", None), data.pop("qr_remove", False)
         fundraiser = data.pop("fundraiser", None) or obj.fundraiser
         if change:
-            services.payment_method_change(
+            request.payment_proposed = services.payment_method_change(
                 method=obj, by=request.user, qr=qr, qr_remove=qr_remove, **data
             )
             obj.refresh_from_db()
@@ -210,6 +210,9 @@ class PaymentMethodAdmin(OrganiserScopedAdmin):
             super().log_addition(request, obj, message)
 
     def _proposed(self, request):
+        if getattr(request, "payment_proposed", True) is None:  # a change that changes nothing
+            self.message_user(request, _("Nothing was changed."), messages.INFO)
+            return redirect("admin:donations_paymentmethod_changelist")
         self.message_user(request, WAITS_FOR_SECOND, messages.SUCCESS)
         return redirect("admin:donations_paymentmethodproposal_changelist")
 

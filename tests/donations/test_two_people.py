@@ -486,3 +486,24 @@ def test_the_admin_shows_no_other_groups_proposals(client, fundraiser, rates, me
     login(client, other)
     response = client.get("/admin/donations/expenseproposal/")
     assert response.status_code == 200 and "Dordoi market" not in response.text
+
+
+def test_a_change_in_the_ways_to_pay_admin_is_a_proposal_and_no_change_is_none(
+    client, fundraiser, treasurer
+):
+    method = payment_method_approved(
+        services.payment_method_add(fundraiser=fundraiser, by=fundraiser.organiser, **KASPI)
+    )
+    fundraiser.organiser.is_staff = True
+    fundraiser.organiser.save()
+    login(client, fundraiser.organiser)
+    url = reverse("admin:donations_paymentmethod_change", args=[method.pk])
+    form = KASPI | {"recipient_name": "", "order": method.order, "active": "on"}
+    same = client.post(url, form, follow=True)
+    assert "Nothing was changed." in same.text
+    assert not PaymentMethodProposal.objects.filter(status="pending").exists()
+    changed = client.post(url, form | {"details": "+7 777 000 99 88"})
+    assert changed["Location"] == reverse("admin:donations_paymentmethodproposal_changelist")
+    waiting = PaymentMethodProposal.objects.get(status="pending")
+    assert waiting.after["details"] == "+7 777 000 99 88"
+    assert PaymentMethod.objects.get().details == KASPI["details"]
