@@ -315,6 +315,19 @@ class FundraiserTotal(models.Model):
         _("spent, in the fundraiser's currency"), default=0, **AMOUNT
     )
     expenses = models.PositiveIntegerField(_("expenses"), default=0)
+    # Money from and to other groups' fundraisers (MoneyTransfer, once accepted): a transfer
+    # is neither a donation nor an expense. `received` is in this row's currency (the
+    # sender's), `sent` in the fundraiser's own.
+    received = models.DecimalField(_("received from other groups"), default=0, **AMOUNT)
+    received_converted = models.DecimalField(
+        _("received, in the fundraiser's currency"), default=0, **AMOUNT
+    )
+    transfers_in = models.PositiveIntegerField(_("transfers received"), default=0)
+    sent = models.DecimalField(_("passed on to other groups"), default=0, **AMOUNT)
+    sent_converted = models.DecimalField(
+        _("passed on, in the fundraiser's currency"), default=0, **AMOUNT
+    )
+    transfers_out = models.PositiveIntegerField(_("transfers passed on"), default=0)
 
     class Meta:
         verbose_name = _("fundraiser total")
@@ -326,7 +339,14 @@ class FundraiserTotal(models.Model):
             models.CheckConstraint(condition=KNOWN_CURRENCY, name="fundraiser_total_iso4217"),
             models.CheckConstraint(
                 condition=Q(
-                    raised__gte=0, raised_converted__gte=0, spent__gte=0, spent_converted__gte=0
+                    raised__gte=0,
+                    raised_converted__gte=0,
+                    spent__gte=0,
+                    spent_converted__gte=0,
+                    received__gte=0,
+                    received_converted__gte=0,
+                    sent__gte=0,
+                    sent_converted__gte=0,
                 ),
                 name="fundraiser_total_not_negative",
             ),
@@ -595,3 +615,90 @@ class PaymentMethodProposal(Proposal):
     def __str__(self) -> str:
         label = self.after.get("label") or self.before.get("label") or ""
         return f"{self.get_action_display()} {label} ({self.get_status_display()})"
+
+
+class MoneyTransfer(Proposal):
+    """Money a fundraiser of one group passes to a fundraiser of another group. Proposed by one
+    money person of the sending group, approved by a second one (the two-person rule of
+    `Proposal`: `status`, `decided_*`), then accepted or declined by a money person of the
+    receiving group (`acceptance`). Only acceptance writes the `money_transfer` ledger entry
+    and the two fundraisers' totals: nothing enters the other group's books before."""
+
+    class Acceptance(models.TextChoices):
+        WAITING = "waiting", _("Waiting for the receiving group")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+
+    fundraiser = models.ForeignKey(
+        Fundraiser,
+        on_delete=models.PROTECT,
+        related_name="transfers_out",
+        verbose_name=_("from fundraiser"),
+    )
+    to_fundraiser = models.ForeignKey(
+        Fundraiser,
+        on_delete=models.PROTECT,
+        related_name="transfers_in",
+        verbose_name=_("to fundraiser"),
+    )
+    # In the sending fundraiser's currency; converted into the receiver's at the rate taken
+    # when it was proposed, which the second person and the receiving group both see.
+    amount = models.DecimalField(_("amount"), **AMOUNT)
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
+    rate = models.DecimalField(_("exchange rate"), **RATE)
+    rate_source = models.CharField(_("rate source"), max_length=200)
+    converted_amount = models.DecimalField(_("amount received"), **AMOUNT)
+    acceptance = models.CharField(
+        _("receiving group"), max_length=10, choices=Acceptance.choices,
+        default=Acceptance.WAITING,
+    )  # fmt: skip
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("answered by"),
+    )
+    # The role the receiving group's money person answered in: what the ledger names.
+    answered_role = models.CharField(_("answered as"), max_length=12, blank=True)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    decline_reason = models.CharField(_("why it was declined"), max_length=300, blank=True)
+    ledger_index = models.BigIntegerField(_("ledger entry"), null=True, blank=True, unique=True)
+
+    class Meta:
+        ordering = ["-proposed_at", "-id"]
+        verbose_name = _("money transfer to another group")
+        verbose_name_plural = _("money transfers to other groups")
+        constraints = [
+            *_proposal_constraints("money_transfer"),
+            *_money_constraints("money_transfer"),
+            models.CheckConstraint(
+                condition=~Q(fundraiser=models.F("to_fundraiser")),
+                name="money_transfer_two_fundraisers",
+            ),
+            models.CheckConstraint(
+                condition=Q(acceptance="waiting", answered_at__isnull=True)
+                | Q(
+                    status="approved",
+                    acceptance__in=["accepted", "declined"],
+                    answered_at__isnull=False,
+                ),
+                name="money_transfer_answered_after_approval",
+            ),
+            models.CheckConstraint(
+                condition=~Q(acceptance="accepted") | Q(ledger_index__isnull=False),
+                name="money_transfer_accepted_has_entry",
+            ),
+            models.CheckConstraint(
+                condition=~Q(acceptance="declined") | ~Q(decline_reason=""),
+                name="money_transfer_declined_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} → {self.to_fundraiser} ({self.get_status_display()})"
+
+    @property
+    def is_waiting_for_receiver(self) -> bool:
+        return self.status == self.Status.APPROVED and self.acceptance == self.Acceptance.WAITING

@@ -21,6 +21,7 @@ from .models import (
     ExpenseProposal,
     Fundraiser,
     FundraiserTotal,
+    MoneyTransfer,
     PaymentMethod,
     PaymentMethodProposal,
     Proposal,
@@ -105,13 +106,16 @@ class Totals:
     goal: Decimal
     raised: Decimal = Decimal(0)
     spent: Decimal = Decimal(0)
+    # From and to other groups' fundraisers (accepted transfers), in the fundraiser's currency.
+    received: Decimal = Decimal(0)
+    sent: Decimal = Decimal(0)
     donations: int = 0
     by_currency: dict[str, Decimal] = field(default_factory=dict)
     spent_by_category: dict[str, Decimal] = field(default_factory=dict)
 
     @property
     def balance(self) -> Decimal:
-        return self.raised - self.spent
+        return self.raised + self.received - self.sent - self.spent
 
     @property
     def percent(self) -> int:
@@ -136,6 +140,8 @@ def totals(fundraiser: Fundraiser) -> Totals:
     for row in FundraiserTotal.objects.filter(fundraiser=fundraiser).order_by("currency"):
         result.raised += row.raised_converted
         result.spent += row.spent_converted
+        result.received += row.received_converted
+        result.sent += row.sent_converted
         result.donations += row.donations
         expenses += row.expenses
         if row.donations:
@@ -233,4 +239,80 @@ def pending_receipt(user: AbstractBaseUser, slug: str, pk: int) -> ExpensePropos
     fundraiser = organised_fundraiser(user, slug)
     return get_object_or_404(
         ExpenseProposal, pk=pk, fundraiser=fundraiser, status=Proposal.Status.PENDING
+    )
+
+
+# Money passed between groups (MoneyTransfer).
+
+
+def balance(fundraiser: Fundraiser) -> Decimal:
+    """What the fundraiser holds now, in its currency, from its totals rows: raised + received
+    − sent − spent. The one home of the balance that a transfer may not exceed."""
+    sums = FundraiserTotal.objects.filter(fundraiser=fundraiser).aggregate(
+        raised=Sum("raised_converted"), received=Sum("received_converted"),
+        sent=Sum("sent_converted"), spent=Sum("spent_converted"),
+    )  # fmt: skip
+    zero = Decimal(0)
+    return (
+        (sums["raised"] or zero)
+        + (sums["received"] or zero)
+        - (sums["sent"] or zero)
+        - (sums["spent"] or zero)
+    )
+
+
+def waiting_for_receiver() -> Q:
+    return Q(status=Proposal.Status.APPROVED, acceptance=MoneyTransfer.Acceptance.WAITING)
+
+
+def transfers_set_aside(fundraiser: Fundraiser, *, besides: MoneyTransfer | None = None) -> Decimal:
+    """What the fundraiser's approved transfers that wait for their receiver add up to (in its
+    currency): set aside from its balance until they are accepted or declined."""
+    rows = MoneyTransfer.objects.filter(waiting_for_receiver(), fundraiser=fundraiser)
+    if besides is not None:
+        rows = rows.exclude(pk=besides.pk)
+    return rows.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+
+
+def transfer_targets(fundraiser: Fundraiser) -> QuerySet[Fundraiser]:
+    """The fundraisers `fundraiser` may pass money to: the collecting fundraisers of the other
+    active groups."""
+    return (
+        Fundraiser.objects.filter(status=Fundraiser.Status.ACTIVE, group__is_active=True)
+        .exclude(group_id=fundraiser.group_id)
+        .select_related("group")
+        .order_by("group__name", "title")
+    )
+
+
+def outgoing_transfers(fundraiser: Fundraiser) -> QuerySet[MoneyTransfer]:
+    """For the sending group's money people: transfers that wait for a second person or for
+    the receiving group."""
+    return (
+        MoneyTransfer.objects.filter(
+            Q(status=Proposal.Status.PENDING) | waiting_for_receiver(), fundraiser=fundraiser
+        )
+        .select_related("proposed_by", "to_fundraiser__group")
+        .order_by("proposed_at", "id")
+    )
+
+
+def incoming_transfers(fundraiser: Fundraiser) -> QuerySet[MoneyTransfer]:
+    """For the receiving group's money people: approved transfers that wait for their answer."""
+    return (
+        MoneyTransfer.objects.filter(waiting_for_receiver(), to_fundraiser=fundraiser)
+        .select_related("fundraiser__group")
+        .order_by("decided_at", "id")
+    )
+
+
+def accepted_transfers(fundraiser: Fundraiser, limit: int = 20) -> QuerySet[MoneyTransfer]:
+    """Public: the fundraiser's accepted transfers either way, newest first."""
+    return (
+        MoneyTransfer.objects.filter(
+            Q(fundraiser=fundraiser) | Q(to_fundraiser=fundraiser),
+            acceptance=MoneyTransfer.Acceptance.ACCEPTED,
+        )
+        .select_related("fundraiser__group", "to_fundraiser__group")
+        .order_by("-answered_at", "-id")[:limit]
     )

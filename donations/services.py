@@ -44,6 +44,7 @@ from .models import (
     Fundraiser,
     FundraiserTotal,
     GiftInKind,
+    MoneyTransfer,
     PaymentMethod,
     PaymentMethodProposal,
     Proposal,
@@ -216,6 +217,12 @@ def fundraiser_total_add(
     spent: Decimal = Decimal(0),
     spent_converted: Decimal = Decimal(0),
     expenses: int = 0,
+    received: Decimal = Decimal(0),
+    received_converted: Decimal = Decimal(0),
+    transfers_in: int = 0,
+    sent: Decimal = Decimal(0),
+    sent_converted: Decimal = Decimal(0),
+    transfers_out: int = 0,
 ) -> None:
     """Add to the fundraiser's totals in `currency` (negative figures take away), in the
     caller's transaction: every write of money calls it beside its ledger entry. A transfer
@@ -227,6 +234,9 @@ def fundraiser_total_add(
     deltas = {
         "raised": raised, "raised_converted": raised_converted, "donations": donations,
         "spent": spent, "spent_converted": spent_converted, "expenses": expenses,
+        "received": received, "received_converted": received_converted,
+        "transfers_in": transfers_in, "sent": sent, "sent_converted": sent_converted,
+        "transfers_out": transfers_out,
     }  # fmt: skip
     deltas = {name: value for name, value in deltas.items() if value}
     if not deltas:
@@ -397,8 +407,7 @@ def _check_proposer(fundraiser: Fundraiser, by: AbstractBaseUser) -> str:
     return role
 
 
-def _check_approver(proposal: ExpenseProposal | PaymentMethodProposal,
-                    by: AbstractBaseUser) -> str:  # fmt: skip
+def _check_approver(proposal: Proposal, by: AbstractBaseUser) -> str:
     """Refuse unless `proposal` still waits and `by` is a second, different active organiser or
     treasurer of its fundraiser's group. The role they approve in."""
     if not proposal.is_pending:
@@ -422,8 +431,7 @@ def _check_approver(proposal: ExpenseProposal | PaymentMethodProposal,
     return role
 
 
-def _check_rejecter(proposal: ExpenseProposal | PaymentMethodProposal, by: AbstractBaseUser,
-                    reason: str) -> str:  # fmt: skip
+def _check_rejecter(proposal: Proposal, by: AbstractBaseUser, reason: str) -> str:
     if not proposal.is_pending:
         raise ValidationError(
             _("This was already %(decision)s: nothing was changed.")
@@ -441,7 +449,7 @@ def _check_rejecter(proposal: ExpenseProposal | PaymentMethodProposal, by: Abstr
     return reason.strip()
 
 
-def _locked_pending(proposal: ExpenseProposal | PaymentMethodProposal):
+def _locked_pending(proposal: Proposal):
     """The proposal's row, locked until the transaction ends: of two approvals at once the
     second waits here and then finds it decided (a no-op lock on SQLite, which has one writer)."""
     model = type(proposal)
@@ -466,10 +474,11 @@ def _decide(proposal, *, by: AbstractBaseUser, status: str, role: str = "", reas
         setattr(proposal, name, value)
 
 
-def _announce_proposal(proposal: ExpenseProposal | PaymentMethodProposal, what: str) -> int:
+def _announce_proposal(proposal: Proposal, what: str, *, to: Fundraiser | None = None) -> int:
     """E-mail the group's other money people that something waits for their approval, each in
-    their own language, through the notification outbox (sent after commit)."""
-    fundraiser = proposal.fundraiser
+    their own language, through the notification outbox (sent after commit). With `to`, the
+    money people of that fundraiser's group instead (a transfer that waits for acceptance)."""
+    fundraiser = to or proposal.fundraiser
     others = (
         group_queries.money_people(fundraiser.group)
         .exclude(pk=proposal.proposed_by_id)
@@ -994,3 +1003,231 @@ def payment_proposal_reject(
             reason=reason, qr=b"")  # fmt: skip
     audit.record(actor=by, action="payment method change rejected", target=proposal,
                  reason=reason)  # fmt: skip
+
+
+# Money passed to another group. A money person of the sending fundraiser's group proposes it
+# (amount in the fundraiser's currency, the receiving fundraiser of another group, the rate as
+# donations take it: the official one, or one typed in with where it comes from); a second,
+# different one approves it (the same checks as every payment: `_check_proposer`,
+# `_check_approver`, `_locked_pending`, `_decide`); then a money person of the receiving group
+# accepts or declines it. Only acceptance writes the `money_transfer` entry and both
+# fundraisers' totals: nothing enters the other group's books without its consent.
+# The balance is checked under the sending fundraiser's row lock when a transfer is approved
+# (what waits for acceptance is set aside) and again when it is accepted, so it never goes
+# below zero however many are approved or accepted at once.
+
+
+def _group_ref(group) -> dict:
+    return {"id": group.slug, "name": getattr(group, "name_en", "") or group.name}
+
+
+def _check_balance(fundraiser: Fundraiser, amount: Decimal, *, set_aside: Decimal) -> None:
+    """Refuse `amount` if the fundraiser's balance, less `set_aside` (other transfers approved
+    and waiting for their receiver), does not cover it. The caller holds the fundraiser's row
+    lock (`_locked_fundraiser`) where it matters."""
+    from .queries import balance
+
+    available = balance(fundraiser) - set_aside
+    if amount > available:
+        raise ValidationError(
+            _(
+                "“%(title)s” has %(available)s %(currency)s available, less than "
+                "%(amount)s %(currency)s: a fundraiser cannot pass on more than it holds. "
+                "Nothing was changed."
+            )
+            % {
+                "title": fundraiser.title,
+                "available": format_amount(max(available, Decimal(0)), fundraiser.currency),
+                "amount": format_amount(amount, fundraiser.currency),
+                "currency": fundraiser.currency,
+            },
+            code="over_balance",
+        )
+
+
+def _set_aside(fundraiser: Fundraiser, *, besides: MoneyTransfer | None = None) -> Decimal:
+    from .queries import transfers_set_aside
+
+    return transfers_set_aside(fundraiser, besides=besides)
+
+
+@transaction.atomic
+def transfer_propose(
+    *,
+    fundraiser: Fundraiser,
+    to_fundraiser: Fundraiser,
+    amount: Decimal | str,
+    by: AbstractBaseUser,
+    manual_rate: Decimal | None = None,
+    rate_source: str = "",
+) -> MoneyTransfer:
+    """Propose passing `amount` (in `fundraiser`'s currency) to `to_fundraiser`, a fundraiser
+    of another group. Within one group there is nothing to consent to, so that is refused: a
+    group moves its own money between its fundraisers by its own expenses and donations."""
+    _check_proposer(fundraiser, by)
+    if to_fundraiser.group_id == fundraiser.group_id:
+        raise ValidationError(
+            _("“%(title)s” belongs to your own group: a transfer goes to another group's "
+              "fundraiser.") % {"title": to_fundraiser.title},
+            code="same_group",
+        )  # fmt: skip
+    if not to_fundraiser.group.is_active:
+        raise ValidationError(_("That group is no longer active."), code="group_inactive")
+    _check_open(to_fundraiser)
+    money = _money(amount, fundraiser.currency)
+    stated = rate_source.strip()
+    if manual_rate is not None:
+        if not stated:
+            raise ValidationError(
+                _("Say where the exchange rate you typed comes from (the bank, the day)."),
+                code="rate_source",
+            )
+        try:
+            schemas.check_label(stated, "rate_source")
+        except ValidationError:
+            raise ValidationError(
+                _("Name the rate's source without account numbers or contacts."),
+                code="rate_source",
+            ) from None
+    rate, source, converted = _convert(
+        Money(money.amount, fundraiser.currency), to_fundraiser, timezone.now(), manual_rate
+    )
+    _check_balance(fundraiser, money.amount, set_aside=_set_aside(fundraiser))
+    transfer = MoneyTransfer.objects.create(
+        fundraiser=fundraiser, to_fundraiser=to_fundraiser, amount=money.amount,
+        currency=fundraiser.currency, rate=rate,
+        rate_source=stated if manual_rate is not None else source,
+        converted_amount=converted, proposed_by=by,
+    )  # fmt: skip
+    audit.record(actor=by, action="money transfer proposed", target=transfer,
+                 fundraiser=fundraiser.slug, to=to_fundraiser.slug)  # fmt: skip
+    _announce_proposal(transfer, "transfer")
+    return transfer
+
+
+@transaction.atomic
+def transfer_approve(*, transfer: MoneyTransfer, by: AbstractBaseUser) -> MoneyTransfer:
+    """A second money person of the sending group approves the transfer: it is set aside from
+    the balance and waits for the receiving group. Refused if the balance, less what other
+    approved transfers set aside, does not cover it (checked under the fundraiser's lock)."""
+    transfer = _locked_pending(transfer)
+    role = _check_approver(transfer, by)
+    fundraiser = _locked_fundraiser(transfer.fundraiser)
+    _check_balance(fundraiser, transfer.amount, set_aside=_set_aside(fundraiser, besides=transfer))
+    _decide(transfer, by=by, status=Proposal.Status.APPROVED, role=role)
+    audit.record(actor=by, action="money transfer approved", target=transfer, role=role)
+    _announce_proposal(transfer, "transfer_incoming", to=transfer.to_fundraiser)
+    return transfer
+
+
+@transaction.atomic
+def transfer_reject(*, transfer: MoneyTransfer, by: AbstractBaseUser, reason: str) -> None:
+    """Either money person of the sending group rejects the proposed transfer, saying why."""
+    transfer = _locked_pending(transfer)
+    reason = _check_rejecter(transfer, by, reason)
+    _decide(transfer, by=by, status=Proposal.Status.REJECTED,
+            role=group_queries.money_role(by, transfer.fundraiser.group_id) or "",
+            reason=reason)  # fmt: skip
+    audit.record(actor=by, action="money transfer rejected", target=transfer, reason=reason)
+
+
+def _locked_incoming(transfer: MoneyTransfer, by: AbstractBaseUser) -> tuple[MoneyTransfer, str]:
+    """The approved transfer, locked, that waits for its receiver, and the money role `by`
+    holds in the receiving group; a clear refusal otherwise."""
+    rows = MoneyTransfer.objects.select_for_update(of=("self",)).select_related(
+        "fundraiser__group", "to_fundraiser__group"
+    )
+    transfer = rows.get(pk=transfer.pk)
+    if transfer.status != Proposal.Status.APPROVED or transfer.acceptance != (
+        MoneyTransfer.Acceptance.WAITING
+    ):
+        raise ValidationError(
+            _("This transfer is not waiting for your group's answer: nothing was changed."),
+            code="already_decided",
+        )
+    role = group_queries.money_role(by, transfer.to_fundraiser.group_id)
+    if role is None:
+        raise ValidationError(
+            _("Only an active organiser or treasurer of “%(group)s” can accept or decline "
+              "this transfer.") % {"group": transfer.to_fundraiser.group.name},
+            code="not_money_person",
+        )  # fmt: skip
+    return transfer, role
+
+
+def _answer(transfer: MoneyTransfer, *, by: AbstractBaseUser, acceptance: str, role: str,
+            **fields: object) -> None:  # fmt: skip
+    """The conditional UPDATE that answers a transfer once, whatever else happens at once."""
+    now = timezone.now()
+    waiting = MoneyTransfer.objects.filter(
+        pk=transfer.pk, status=Proposal.Status.APPROVED, acceptance=MoneyTransfer.Acceptance.WAITING
+    )
+    if not waiting.update(acceptance=acceptance, answered_by=by, answered_role=role,
+                          answered_at=now, **fields):  # fmt: skip
+        raise ValidationError(
+            _("This was already decided: nothing was changed."), code="already_decided"
+        )
+    transfer.acceptance, transfer.answered_by, transfer.answered_role = acceptance, by, role
+    transfer.answered_at = now
+    for name, value in fields.items():
+        setattr(transfer, name, value)
+
+
+@transaction.atomic
+def transfer_accept(*, transfer: MoneyTransfer, by: AbstractBaseUser) -> MoneyTransfer:
+    """A money person of the receiving group accepts the transfer: now the `money_transfer`
+    entry is written, the sender's totals row counts it as sent and the receiver's as
+    received. The sender's balance is checked again under its row lock."""
+    transfer, role = _locked_incoming(transfer, by)
+    _check_open(transfer.to_fundraiser)
+    sender = _locked_fundraiser(transfer.fundraiser)
+    _check_balance(sender, transfer.amount, set_aside=Decimal(0))
+    receiver = transfer.to_fundraiser
+    entry = ledger.append(
+        kind="money_transfer",
+        payload={
+            "from_fundraiser": sender.ledger_ref(),
+            "to_fundraiser": receiver.ledger_ref(),
+            "from_group": _group_ref(sender.group),
+            "to_group": _group_ref(receiver.group),
+            "money": {"amount": format_amount(transfer.amount, transfer.currency),
+                      "currency": transfer.currency},
+            "converted": {"amount": format_amount(transfer.converted_amount, receiver.currency),
+                          "currency": receiver.currency},
+            "rate": _rate_text(transfer.rate),
+            "rate_source": transfer.rate_source,
+            "approved_by": transfer.decided_role,
+            "accepted_by": role,
+        },
+    )  # fmt: skip
+    _answer(transfer, by=by, acceptance=MoneyTransfer.Acceptance.ACCEPTED, role=role,
+            ledger_index=entry.index)  # fmt: skip
+    # Both rows in primary-key order, so two transfers crossing each other never deadlock.
+    sides = {
+        sender.pk: lambda: fundraiser_total_add(
+            fundraiser=sender, currency=transfer.currency, sent=transfer.amount,
+            sent_converted=transfer.amount, transfers_out=1,
+        ),
+        receiver.pk: lambda: fundraiser_total_add(
+            fundraiser=receiver, currency=transfer.currency, received=transfer.amount,
+            received_converted=transfer.converted_amount, transfers_in=1,
+        ),
+    }  # fmt: skip
+    for pk in sorted(sides):
+        sides[pk]()
+    audit.record(actor=by, action="money transfer accepted", target=transfer, role=role,
+                 ledger=entry.index)  # fmt: skip
+    return transfer
+
+
+@transaction.atomic
+def transfer_decline(*, transfer: MoneyTransfer, by: AbstractBaseUser, reason: str) -> None:
+    """A money person of the receiving group declines the transfer, saying why: nothing is
+    written in either group's books and the money is no longer set aside."""
+    transfer, role = _locked_incoming(transfer, by)
+    if not reason.strip():
+        raise ValidationError(_("Say why it is declined."), code="reason")
+    _answer(transfer, by=by, acceptance=MoneyTransfer.Acceptance.DECLINED, role=role,
+            decline_reason=reason.strip()[:300])  # fmt: skip
+    audit.record(actor=by, action="money transfer declined", target=transfer,
+                 reason=reason.strip())  # fmt: skip

@@ -19,6 +19,7 @@ KIND_LABELS = {
     "adjustment": _("Stock adjustment"),
     "correction": _("Correction"),
     "payment_details": _("Payment details"),
+    "money_transfer": _("Money passed to another group"),
 }
 
 PAYMENT_KIND_LABELS = {
@@ -43,6 +44,10 @@ APPROVAL_TEXTS = {
     "organiser": _("approved by a second person (organiser)"),
     "treasurer": _("approved by a second person (treasurer)"),
 }
+
+# A role named in an entry ("accepted_by"), in the reader's language.
+ROLE_TEXTS = {"organiser": pgettext_lazy("role", "organiser"),
+              "treasurer": pgettext_lazy("role", "treasurer")}  # fmt: skip
 
 UNIT_LABELS = {
     "piece": pgettext_lazy("unit", "pcs"),
@@ -210,6 +215,19 @@ def _summary(kind: str, p: dict) -> str:
         return _("Reverses entry %(index)s: %(reason)s") % {
             "index": p["reverses"],
             "reason": p["reason"],
+        }
+    if kind == "money_transfer":
+        return _(
+            "%(money)s sent from “%(from)s” (%(from_group)s) to “%(to)s” (%(to_group)s), "
+            "received as %(converted)s, accepted by the receiving group (%(accepted)s)"
+        ) % {
+            "money": money_text(p["money"]),
+            "from": fundraiser_title(p["from_fundraiser"]),
+            "from_group": p["from_group"]["name"],
+            "to": fundraiser_title(p["to_fundraiser"]),
+            "to_group": p["to_group"]["name"],
+            "converted": money_text(p["converted"]),
+            "accepted": ROLE_TEXTS.get(p["accepted_by"], p["accepted_by"]),
         }
     if kind == "payment_details":
         if not p["methods"]:

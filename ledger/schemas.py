@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from .money import MINOR_UNITS, format_amount, parse_amount
 
 KINDS = ("donation", "expense", "intake", "dispatch", "delivery", "transfer", "adjustment",
-         "correction", "payment_details")  # fmt: skip
+         "correction", "payment_details", "money_transfer")  # fmt: skip
 CHANNELS = ("bank_transfer", "card", "cash", "e_wallet", "other")
 PAYMENT_KINDS = ("bank_transfer", "card_to_card", "e_wallet", "cash_at_hub", "other")
 UNITS = ("piece", "kg", "litre", "box", "pack")
@@ -266,6 +266,7 @@ def _item(*, signed: bool) -> Callable:
 
 
 FUNDRAISER = _entity(id=check_ref, title=check_label)
+GROUP = _entity(id=check_ref, name=check_label)
 HUB = _entity(id=check_ref, name=check_label)
 PLACE = _entity(id=check_ref, name=check_label, region=check_label,
                 district=optional(check_label))  # fmt: skip
@@ -353,6 +354,21 @@ SCHEMAS: dict[str, dict[str, Callable]] = {
         "methods": list_of(PAYMENT_METHOD, low=0, high=20),
         "evidence": optional(lambda v, p: check_evidence(v, p, high=20)),
         "approved_by": optional(_enum(APPROVER_ROLES)),
+    },
+    # Money one group's fundraiser passed to another group's, written only once the receiving
+    # group accepted it: the amount in the sender's currency, converted into the receiver's;
+    # the roles (never the names) of the sender's second person and of who accepted.
+    "money_transfer": {
+        "from_fundraiser": FUNDRAISER,
+        "to_fundraiser": FUNDRAISER,
+        "from_group": GROUP,
+        "to_group": GROUP,
+        "money": check_money,
+        "converted": check_money,
+        "rate": check_decimal_string,
+        "rate_source": check_label,
+        "approved_by": _enum(APPROVER_ROLES),
+        "accepted_by": _enum(APPROVER_ROLES),
     },
 }
 

@@ -143,8 +143,9 @@ def _money_effect(
 def _refs_of(payload: dict, reversed_entry: LedgerEntry | None) -> list[tuple[str, str, str]]:
     refs: dict[tuple[str, str], str] = {}
     fundraisers = list(payload.get("fundraisers", []))
-    if "fundraiser" in payload:
-        fundraisers.append(payload["fundraiser"])
+    for key in ("fundraiser", "from_fundraiser", "to_fundraiser"):
+        if key in payload:
+            fundraisers.append(payload[key])
     for fundraiser in fundraisers:
         refs[("fundraiser", fundraiser["id"])] = fundraiser["title"]
     for key in ("hub", "from_hub", "to_hub"):
