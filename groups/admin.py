@@ -4,6 +4,7 @@ account; a group's active organisers see only their own groups and manage their 
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.options import ActionLocation
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group as AuthGroup
@@ -14,7 +15,7 @@ from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin
 
 from . import queries, services
-from .models import Group, Member, Role
+from .models import Group, Member, OrganiserChange, Role
 
 # AidHub gives no rights through Django's own permission groups: its roles are these groups'.
 # Two "Groups" side by side in the admin would only confuse.
@@ -161,7 +162,8 @@ class MemberAdmin(admin.ModelAdmin):
         )
 
     def has_change_permission(self, request, obj=None):
-        # An organiser's row is changed by a superuser only, for now (services._check_manager).
+        # An organiser's row is changed through an OrganiserChange a second organiser approves
+        # (or by a superuser); any organiser marks it unreachable with the list's action.
         organiser_row = obj is not None and obj.role == Role.ORGANISER
         return self.has_view_permission(request, obj) and (
             request.user.is_superuser or not organiser_row
@@ -293,3 +295,140 @@ class MemberAdmin(admin.ModelAdmin):
         )
         message = ngettext("%(n)s member removed.", "%(n)s members removed.", n)
         self.message_user(request, message % {"n": n}, messages.SUCCESS)
+
+
+class OrganiserChangeForm(forms.ModelForm):
+    """A proposal: the group and the account are chosen among the proposer's own groups and
+    their members, never the site's accounts; the service's checks are shown on the form."""
+
+    by = None  # the signed-in user, set by OrganiserChangeAdmin.get_form
+
+    class Meta:
+        model = OrganiserChange
+        fields = ["group", "user", "change", "new_role"]
+
+    new_role = forms.ChoiceField(
+        label=_("Role instead"),
+        required=False,
+        choices=[("", "—"), *[(role.value, role.label) for role in services.DEMOTION_ROLES]],
+        help_text=_("Only when giving an organiser another role."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        groups = queries.groups_held(self.by, (Role.ORGANISER,))
+        self.fields["group"].queryset = groups
+        people = Member.objects.filter(group__in=groups).values("user_id")
+        self.fields["user"].queryset = get_user_model().objects.filter(pk__in=people)
+
+    def clean(self):
+        data = super().clean()
+        if {"group", "user", "change"} <= data.keys():
+            try:
+                services.organiser_change_check(
+                    group=data["group"], user=data["user"], change=data["change"],
+                    new_role=data.get("new_role", ""),
+                )  # fmt: skip
+            except ValidationError as exc:
+                self.add_error(None, exc)
+        return data
+
+
+class OrganiserDecisionForm(ActionForm):
+    reason = forms.CharField(
+        label=_("Why reject it?"), max_length=300, required=False,
+        help_text=_("Needed to reject; seen by the group's organisers."),
+    )  # fmt: skip
+
+
+@admin.register(OrganiserChange)
+class OrganiserChangeAdmin(admin.ModelAdmin):
+    """Changes to a group's organisers: one organiser proposes (Add), a second approves or
+    either rejects (actions), through groups.services like every other member change."""
+
+    form = OrganiserChangeForm
+    action_form = OrganiserDecisionForm
+    actions = ["approve", "reject"]
+    list_display = ["proposed_at", "group", "change", "user", "new_role", "status",
+                    "proposed_by", "decided_by"]  # fmt: skip
+    list_select_related = ["group", "user", "proposed_by", "decided_by"]
+    list_filter = ["status", "change", ("group", GroupChoiceFilter)]
+
+    def get_queryset(self, request):
+        rows = super().get_queryset(request)
+        if request.user.is_superuser:
+            return rows
+        return rows.filter(group__in=queries.managed_groups(request.user))
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser or queries.managed_groups(request.user).exists()
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request) and (
+            obj is None or queries.may_manage_members(request.user, obj.group)
+        )
+
+    def has_add_permission(self, request):
+        # Proposed by an organiser who is a member; a superuser changes Members directly.
+        return queries.groups_held(request.user, (Role.ORGANISER,)).exists()
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_decide_permission(self, request):
+        return self.has_add_permission(request)
+
+    def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
+        actions = super().get_actions(request, action_location=action_location)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"by": request.user})
+
+    def save_model(self, request, obj, form, change):
+        try:
+            made = services.organiser_propose(
+                group=obj.group, user=obj.user, change=obj.change, by=request.user,
+                new_role=obj.new_role or "",
+            )  # fmt: skip
+        except ValidationError as exc:
+            # Refused since the form was checked (another organiser acted meanwhile).
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return
+        obj.pk = made.pk
+        if made.is_pending:
+            self.message_user(
+                request, _("Proposed: it is made when a second organiser approves it.")
+            )
+
+    def _decide_all(self, request, queryset, decide) -> None:
+        done = 0
+        for proposal in queryset.select_related("group", "user"):
+            try:
+                decide(proposal)
+            except ValidationError as exc:
+                self.message_user(request, f"{proposal}: {' '.join(exc.messages)}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            message = ngettext("%(n)s decided.", "%(n)s decided.", done) % {"n": done}
+            self.message_user(request, message, messages.SUCCESS)
+
+    @admin.action(description=_("Approve (as the second organiser)"), permissions=["decide"])
+    def approve(self, request, queryset):
+        self._decide_all(
+            request, queryset, lambda p: services.organiser_approve(proposal=p, by=request.user)
+        )
+
+    @admin.action(description=_("Reject (say why below)"), permissions=["decide"])
+    def reject(self, request, queryset):
+        reason = request.POST.get("reason", "")
+        self._decide_all(
+            request, queryset,
+            lambda p: services.organiser_reject(proposal=p, by=request.user, reason=reason),
+        )  # fmt: skip

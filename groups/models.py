@@ -105,3 +105,92 @@ class Member(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.group}"
+
+
+class OrganiserChange(models.Model):
+    """A change to a group's organisers, proposed by one active organiser and made only when a
+    second one agrees (groups.services.organiser_approve). The single-handed exceptions are
+    recorded here too, already approved by their proposer (docs/groups.md)."""
+
+    class Change(models.TextChoices):
+        ADD = "add", _("Make organiser")
+        REMOVE = "remove", _("Remove as organiser")
+        DEMOTE = "demote", _("Give another role instead of organiser")
+        REACHABLE = "reachable", _("Mark organiser reachable again")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for a second organiser")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    group = models.ForeignKey(
+        Group, on_delete=models.CASCADE, related_name="organiser_changes", verbose_name=_("group")
+    )
+    change = models.CharField(_("change"), max_length=10, choices=Change.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("account"),
+    )
+    # For a demotion: the role they hold instead.
+    new_role = models.CharField(_("role instead"), max_length=12, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("proposed by"),
+    )
+    proposed_at = models.DateTimeField(_("proposed"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    reason = models.CharField(_("why it was rejected"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-proposed_at", "-id"]
+        verbose_name = _("organiser change")
+        verbose_name_plural = _("organiser changes")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="pending", decided_at__isnull=True)
+                | Q(status__in=["approved", "rejected"], decided_at__isnull=False),
+                name="organiser_change_status_decided",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(reason=""),
+                name="organiser_change_rejected_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(change__in=["add", "remove", "demote", "reachable"]),
+                name="organiser_change_known",
+            ),
+            models.CheckConstraint(
+                condition=~Q(change="demote")
+                | Q(new_role__in=["treasurer", "coordinator", "volunteer"]),
+                name="organiser_change_demote_role",
+            ),
+            # One open question about a person at a time.
+            models.UniqueConstraint(
+                fields=["group", "user"],
+                condition=Q(status="pending"),
+                name="organiser_change_one_pending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_change_display()}: {self.user} · {self.group}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING

@@ -1,21 +1,26 @@
 """Every write to groups and their members: checked here, audited, in one transaction.
 
-Organisers manage their group's treasurers, coordinators and volunteers. Adding or removing an
-organiser (or marking one unreachable) is a superuser's act for now: the issue wants a second
-organiser's agreement for it, which comes with the two-person approval (docs/groups.md).
+Organisers manage their group's treasurers, coordinators and volunteers. A change to the
+organisers themselves (making one, removing or demoting one, marking one reachable again) is an
+OrganiserChange one active organiser proposes and a second one approves (organiser_propose,
+organiser_approve); a superuser may make it directly. Two exceptions are single-handed (an
+OrganiserChange approved by its proposer, or audited when done in the member list): a group
+with one active organiser adding a second one (otherwise no group could ever get its second),
+and its only active organiser marking another reachable again. Any active organiser marks
+another member unreachable at once (safety), never the last active organiser (docs/groups.md).
 """
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from aidhub import audit, invitations
 
 from . import queries
-from .models import Group, Member, Role
+from .models import Group, Member, OrganiserChange, Role
 
 
 def _check_manager(group: Group, by: AbstractBaseUser | None, *, organiser_row: bool) -> None:
@@ -27,8 +32,8 @@ def _check_manager(group: Group, by: AbstractBaseUser | None, *, organiser_row: 
     if organiser_row and not by.is_superuser:
         raise ValidationError(
             _(
-                "Only a site administrator can add, remove or change an organiser for now; "
-                "a second organiser's agreement will be asked for instead."
+                "An organiser is added, removed or given another role only with a second "
+                "organiser's agreement: propose it under Groups → Organiser changes."
             ),
             code="organiser_change",
         )
@@ -149,13 +154,41 @@ def member_change_role(*, member: Member, role: str, by: AbstractBaseUser | None
     return member
 
 
+def member_unreachable_check(
+    *, member: Member, unreachable: bool, by: AbstractBaseUser | None
+) -> None:
+    """Refuse (ValidationError) what `by` may not do: anyone but an active organiser of the
+    group (or a superuser); marking the last active organiser unreachable (nobody could act
+    for the group any more: add another organiser first); an organiser marking an organiser
+    reachable again while a second active organiser could agree (propose it instead)."""
+    if member.unreachable == unreachable:
+        return
+    _check_manager(member.group, by, organiser_row=False)
+    if unreachable:
+        _check_not_last_organiser(member)
+        return
+    if member.role != Role.ORGANISER or by is None or by.is_superuser:
+        return
+    if queries.active_organisers(member.group).exclude(user=by).exists():
+        raise ValidationError(
+            _(
+                "Marking an organiser reachable again needs a second organiser's agreement: "
+                "propose it under Groups → Organiser changes."
+            ),
+            code="organiser_change",
+        )
+
+
 @transaction.atomic
 def member_set_unreachable(
     *, member: Member, unreachable: bool, by: AbstractBaseUser | None
 ) -> Member:
-    """Mark a member unreachable (they hold no role until unmarked) or reachable again. The
-    group's last active organiser may be marked too: that is what the mark is for."""
-    _check_manager(member.group, by, organiser_row=member.role == Role.ORGANISER)
+    """Mark a member unreachable (they hold no role until unmarked) or reachable again. Any
+    active organiser marks another at once, organisers included, since it is a safety
+    measure; never the last active organiser (member_unreachable_check)."""
+    _lock(member.group)
+    member.refresh_from_db(fields=["unreachable", "role"])
+    member_unreachable_check(member=member, unreachable=unreachable, by=by)
     if member.unreachable != unreachable:
         member.unreachable = unreachable
         member.save(update_fields=["unreachable"])
@@ -173,6 +206,186 @@ def member_remove(*, member: Member, by: AbstractBaseUser | None) -> None:
         user=member.user_id, role=member.role,
     )  # fmt: skip
     member.delete()
+
+
+# ---- organiser changes: one proposes, a second agrees -------------------------------------
+DEMOTION_ROLES = (Role.TREASURER, Role.COORDINATOR, Role.VOLUNTEER)
+
+
+def _organiser_row(group: Group, user: AbstractBaseUser) -> Member | None:
+    return Member.objects.filter(group=group, user=user, role=Role.ORGANISER).first()
+
+
+def _check_organiser(group: Group, by: AbstractBaseUser, what: str) -> None:
+    """Refuse unless `by` is an active organiser of `group` as a member (a superuser who is
+    not one changes organisers directly, through member_add and the like)."""
+    if not active_organiser(by, group):
+        raise ValidationError(
+            _("Only an active organiser of %(group)s can %(what)s this.")
+            % {"group": group.name, "what": what},
+            code="not_organiser",
+        )
+
+
+def active_organiser(user: AbstractBaseUser, group: Group) -> bool:
+    return user.is_authenticated and queries.active_organisers(group).filter(user=user).exists()
+
+
+def organiser_change_check(
+    *, group: Group, user: AbstractBaseUser, change: str, new_role: str = ""
+) -> Member | None:
+    """Refuse (ValidationError) a change that cannot be made to `group` now; return the
+    organiser row it touches (None for an addition). Checked at proposal and at approval."""
+    row = _organiser_row(group, user)
+    name = {"user": user.get_username(), "group": group.name}
+    if change == OrganiserChange.Change.ADD:
+        if row is not None:
+            raise ValidationError(
+                _("%(user)s is already an organiser of %(group)s.") % name, code="already_member"
+            )
+        if not active_members_of(group).filter(user=user).exists():
+            raise ValidationError(
+                _("%(user)s is not an active member of %(group)s: invite them first.") % name,
+                code="not_member",
+            )
+        return None
+    if row is None:
+        raise ValidationError(
+            _("%(user)s is not an organiser of %(group)s.") % name, code="not_organiser_row"
+        )
+    if change == OrganiserChange.Change.REACHABLE:
+        if not row.unreachable:
+            raise ValidationError(
+                _("%(user)s is not marked unreachable.") % name, code="not_unreachable"
+            )
+        return row
+    if change == OrganiserChange.Change.DEMOTE and new_role not in DEMOTION_ROLES:
+        raise ValidationError(
+            _("Choose the role they hold instead: treasurer, coordinator or volunteer."),
+            code="role",
+        )
+    if change not in (OrganiserChange.Change.REMOVE, OrganiserChange.Change.DEMOTE):
+        raise ValidationError(_("Unknown change."), code="change")
+    _check_not_last_organiser(row)
+    return row
+
+
+def active_members_of(group: Group):
+    return queries.active_members().filter(group=group)
+
+
+def _organiser_change_apply(change: OrganiserChange, row: Member | None,
+                            by: AbstractBaseUser) -> None:  # fmt: skip
+    if change.change == OrganiserChange.Change.ADD:
+        Member.objects.create(
+            group=change.group, user=change.user, role=Role.ORGANISER, added_by=by
+        )
+    elif change.change == OrganiserChange.Change.REMOVE:
+        row.delete()
+    elif change.change == OrganiserChange.Change.DEMOTE:
+        if Member.objects.filter(group=change.group, user=change.user,
+                                 role=change.new_role).exists():  # fmt: skip
+            row.delete()  # they already hold the other role: only the organiser one goes
+        else:
+            row.role = change.new_role
+            row.save(update_fields=["role"])
+    else:
+        row.unreachable = False
+        row.save(update_fields=["unreachable"])
+    audit.record(
+        actor=by, action="organiser change made", target=change, group=change.group.slug,
+        change=change.change, user=change.user_id, proposed_by=change.proposed_by_id,
+    )  # fmt: skip
+
+
+@transaction.atomic
+def organiser_propose(
+    *, group: Group, user: AbstractBaseUser, change: str, by: AbstractBaseUser,
+    new_role: str = "",
+) -> OrganiserChange:  # fmt: skip
+    """An active organiser proposes a change to the organisers; a second active organiser
+    approves it (organiser_approve). Made at once, and recorded as approved by its proposer,
+    only where no second organiser exists to agree: a group's only active organiser adding a
+    second one, or marking an organiser reachable again."""
+    _lock(group)
+    _check_organiser(group, by, _("propose"))
+    row = organiser_change_check(group=group, user=user, change=change, new_role=new_role)
+    if OrganiserChange.objects.filter(group=group, user=user, status="pending").exists():
+        raise ValidationError(
+            _("A change about %(user)s already waits for a second organiser: decide it first.")
+            % {"user": user.get_username()},
+            code="pending",
+        )
+    proposal = OrganiserChange.objects.create(
+        group=group, user=user, change=change, proposed_by=by,
+        new_role=new_role if change == OrganiserChange.Change.DEMOTE else "",
+    )  # fmt: skip
+    audit.record(actor=by, action="organiser change proposed", target=proposal,
+                 group=group.slug, change=change, user=user.pk)  # fmt: skip
+    alone = not queries.active_organisers(group).exclude(user=by).exists()
+    if alone and change in (OrganiserChange.Change.ADD, OrganiserChange.Change.REACHABLE):
+        _organiser_change_decide(proposal, by=by, status=OrganiserChange.Status.APPROVED)
+        _organiser_change_apply(proposal, row, by)
+    return proposal
+
+
+def _organiser_change_decide(proposal: OrganiserChange, *, by: AbstractBaseUser, status: str,
+                             reason: str = "") -> None:  # fmt: skip
+    """The conditional UPDATE decides a proposal once: a second decision at the same time
+    changes nothing and refuses its whole transaction."""
+    now = timezone.now()
+    rows = OrganiserChange.objects.filter(pk=proposal.pk, status=OrganiserChange.Status.PENDING)
+    if not rows.update(status=status, decided_by=by, decided_at=now, reason=reason):
+        raise ValidationError(
+            _("This was already decided: nothing was changed."), code="already_decided"
+        )
+    proposal.status, proposal.decided_by, proposal.decided_at = status, by, now
+    proposal.reason = reason
+
+
+def _check_pending(proposal: OrganiserChange) -> None:
+    if not proposal.is_pending:
+        raise ValidationError(
+            _("This was already %(decision)s: nothing was changed.")
+            % {"decision": proposal.get_status_display().lower()},
+            code="already_decided",
+        )
+
+
+@transaction.atomic
+def organiser_approve(*, proposal: OrganiserChange, by: AbstractBaseUser) -> OrganiserChange:
+    """A second, different active organiser agrees: the change is made now, after every
+    check again (another organiser may have gone meanwhile)."""
+    _lock(proposal.group)
+    proposal = OrganiserChange.objects.select_related("group", "user").get(pk=proposal.pk)
+    _check_pending(proposal)
+    _check_organiser(proposal.group, by, _("approve"))
+    if by.pk == proposal.proposed_by_id:
+        raise ValidationError(
+            _("A second organiser must agree: you cannot approve your own proposal."),
+            code="own_proposal",
+        )
+    row = organiser_change_check(group=proposal.group, user=proposal.user,
+                                 change=proposal.change, new_role=proposal.new_role)  # fmt: skip
+    _organiser_change_decide(proposal, by=by, status=OrganiserChange.Status.APPROVED)
+    _organiser_change_apply(proposal, row, by)
+    return proposal
+
+
+@transaction.atomic
+def organiser_reject(*, proposal: OrganiserChange, by: AbstractBaseUser,
+                     reason: str) -> OrganiserChange:  # fmt: skip
+    """Any active organiser of the group, the proposer too, rejects it, saying why."""
+    proposal = OrganiserChange.objects.select_related("group").get(pk=proposal.pk)
+    _check_pending(proposal)
+    _check_organiser(proposal.group, by, _("reject"))
+    if not reason.strip():
+        raise ValidationError(_("Say why it is rejected."), code="reason")
+    _organiser_change_decide(proposal, by=by, status=OrganiserChange.Status.REJECTED,
+                             reason=reason.strip())  # fmt: skip
+    audit.record(actor=by, action="organiser change rejected", target=proposal,
+                 reason=reason.strip())  # fmt: skip
+    return proposal
 
 
 # ---- invitations ----------------------------------------------------------------------------

@@ -190,6 +190,8 @@ ADMIN = {
     "auth.user": SUPERUSER,
     "groups.group": GROUP_ORGANISERS,
     "groups.member": GROUP_ORGANISERS,
+    # Changes to a group's organisers wait there for a second organiser.
+    "groups.organiserchange": GROUP_ORGANISERS,
     "aidhub.auditevent": SUPERUSER,
     "axes.accessattempt": SUPERUSER,
     "axes.accessfailurelog": SUPERUSER,
