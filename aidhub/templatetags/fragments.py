@@ -26,7 +26,9 @@ class FragmentNode(template.Node):
         key = pagecache.fragment_key(
             self.name.resolve(context), *(what.resolve(context) for what in self.vary)
         )
-        seconds = int(self.seconds.resolve(context))
+        seconds = self.seconds.resolve(context)
+        if not isinstance(seconds, int) or seconds <= 0:  # not given: drawn, never kept
+            return self.nodelist.render(context)
         return pagecache.fragment(key, lambda: self.nodelist.render(context), seconds=seconds)
 
 
