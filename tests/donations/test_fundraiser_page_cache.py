@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from donations import services
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, payment_method_approved, second_approves
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
@@ -64,14 +64,18 @@ def test_a_story_edited_in_the_admin_is_on_the_next_view_at_once(fundraiser):
 
 
 def test_a_recipient_name_changed_without_a_ledger_entry_is_on_the_next_view(fundraiser):
-    method = services.payment_method_add(
+    method = payment_method_approved(services.payment_method_add(
         fundraiser=fundraiser, by=fundraiser.organiser, kind="e_wallet", label="Kaspi",
         details="+7 701 555 01 22", currency="KZT", recipient_name="Dana O.",
-    )  # fmt: skip
+    ))  # fmt: skip
     assert "Recipient: Dana O." in view(fundraiser)[0]
-    services.payment_method_change(method=method, by=fundraiser.organiser, recipient_name="D. O.")
+    change = services.payment_method_change(
+        method=method, by=fundraiser.organiser, recipient_name="D. O."
+    )
+    assert "Recipient: Dana O." in view(fundraiser)[0]  # proposed: nothing changes yet
+    second_approves(change)
     assert "Recipient: D. O." in view(fundraiser)[0]
-    services.payment_method_remove(method=method, by=fundraiser.organiser)
+    second_approves(services.payment_method_remove(method=method, by=fundraiser.organiser))
     assert "Recipient:" not in view(fundraiser)[0]
 
 
