@@ -64,3 +64,13 @@ def test_a_hubs_page_shows_its_groups_new_name_at_once(client, almaty):
     almaty.name = "Almaty mutual aid"
     almaty.save()  # as the admin saves it
     assert "Almaty mutual aid" in client.get(hub.get_absolute_url()).text
+
+
+def test_a_fundraisers_page_shows_its_groups_new_name_at_once(client, almaty, fundraiser):
+    # Signed in, as the page's parts are kept for everyone (a visitor without a session is
+    # served the whole page from the cache for up to a minute, as after a title edit).
+    client.force_login(UserFactory(username="reader"))
+    assert "Almaty initiative" in client.get(fundraiser.get_absolute_url()).text
+    almaty.name = "Almaty mutual aid"
+    almaty.save()
+    assert "Almaty mutual aid" in client.get(fundraiser.get_absolute_url()).text
