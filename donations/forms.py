@@ -220,3 +220,50 @@ class DecisionForm(forms.Form):
         label=_("Why reject it?"), max_length=300, required=False,
         help_text=_("Seen by the group's organisers and treasurers, not published."),
     )  # fmt: skip
+
+
+class TransferForm(forms.Form):
+    """Pass money to another group's fundraiser (donations.services.transfer_propose)."""
+
+    to_fundraiser = forms.ModelChoiceField(
+        label=_("To the fundraiser of another group"), queryset=Fundraiser.objects.none()
+    )
+    amount = forms.CharField(
+        label=_("Amount"), max_length=24, widget=forms.TextInput(attrs={"inputmode": "decimal"})
+    )
+    manual_rate = forms.DecimalField(
+        label=_("Rate you were given (optional)"),
+        required=False,
+        max_digits=20,
+        decimal_places=8,
+        min_value=Decimal("0.00000001"),
+        help_text=_("1 unit of your fundraiser's currency in the receiver's. Empty: the "
+                    "official rate of the day is used."),
+    )  # fmt: skip
+    rate_source = forms.CharField(
+        label=_("Where that rate comes from"), required=False, max_length=200,
+        help_text=_("The bank or exchange office and the day, e.g. “Kaspi, 2 December”. "
+                    "Published in the ledger with the transfer."),
+    )  # fmt: skip
+
+    def __init__(self, *args, fundraiser: Fundraiser, targets, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency = fundraiser.currency
+        field = self.fields["to_fundraiser"]
+        field.queryset = targets
+        field.label_from_instance = lambda f: f"{f.title} ({f.group.name}, {f.currency})"
+        self.fields["amount"].label = _("Amount in %(currency)s") % {"currency": self.currency}
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        return parse_amount(amount.replace(" ", "").replace(",", "."), self.currency)
+
+
+class TransferAnswerForm(forms.Form):
+    """Accept or decline money another group sends (the services check who may and that it
+    still waits)."""
+
+    decision = forms.ChoiceField(
+        choices=[("accept", _("Accept")), ("decline", _("Decline"))], widget=forms.HiddenInput
+    )
+    reason = forms.CharField(label=_("Why decline it?"), max_length=300, required=False)

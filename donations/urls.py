@@ -57,6 +57,13 @@ urlpatterns = [
         {"kind": "payment"},
         name="payment_decide",
     ),
+    path("<slug:slug>/transfers/new/", views.transfer_new, name="transfer_new"),
+    path("<slug:slug>/transfers/<int:pk>/", views.transfer_decide, name="transfer_decide"),
+    path(
+        "<slug:slug>/transfers/incoming/<int:pk>/",
+        views.transfer_answer,
+        name="transfer_answer",
+    ),
     path("<slug:slug>/statement/", views.statement, name="statement"),
     path("<slug:slug>/reconcile/", views.reconcile_view, name="reconcile"),
 ]

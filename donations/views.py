@@ -32,12 +32,15 @@ from .forms import (
     PaymentMethodRemoveForm,
     StatementConfirmForm,
     StatementForm,
+    TransferAnswerForm,
+    TransferForm,
 )
 from .models import (
     Donation,
     Expense,
     ExpenseProposal,
     Fundraiser,
+    MoneyTransfer,
     PaymentMethod,
     PaymentMethodProposal,
 )
@@ -152,6 +155,8 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
                 (change, _payment_change_rows(change))
                 for change in queries.pending_payment_changes(fundraiser)
             ],
+            "outgoing_transfers": queries.outgoing_transfers(fundraiser),
+            "incoming_transfers": queries.incoming_transfers(fundraiser),
         },
     )
 
@@ -214,6 +219,14 @@ DECIDED = {
     ),
     ("payment", "approve"): gettext_lazy("Approved. The ways to pay on the page changed."),
     ("payment", "reject"): gettext_lazy("Rejected. The ways to pay stay as they were."),
+    ("transfer", "approve"): gettext_lazy(
+        "Approved. The money is set aside until the receiving group accepts it."
+    ),
+    ("transfer", "reject"): gettext_lazy("Rejected. Nothing was sent."),
+    ("transfer", "accept"): gettext_lazy(
+        "Accepted. The transfer is in the ledger and in both fundraisers' books."
+    ),
+    ("transfer", "decline"): gettext_lazy("Declined. Nothing entered your books."),
 }
 
 
@@ -242,6 +255,90 @@ def decide(request: HttpRequest, slug: str, kind: str, pk: int) -> HttpResponse:
         else:
             services.payment_proposal_reject(proposal=proposal, by=request.user, reason=reason)
         messages.success(request, DECIDED[kind, decision])
+        return back
+
+    try:
+        return idempotency.respond(request, record)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(back)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@idempotency.replay_first
+def transfer_new(request: HttpRequest, slug: str) -> HttpResponse:
+    """Propose passing money to another group's fundraiser."""
+    fundraiser = _organised(request, slug)
+    form = TransferForm(request.POST or None, fundraiser=fundraiser,
+                        targets=queries.transfer_targets(fundraiser))  # fmt: skip
+    if request.method == "POST" and form.is_valid():
+
+        def record() -> str:
+            services.transfer_propose(fundraiser=fundraiser, by=request.user, **form.cleaned_data)
+            messages.success(
+                request,
+                _("Proposed. A second organiser or treasurer of your group approves it, then "
+                  "the receiving group accepts it: nothing moves until both have."),
+            )  # fmt: skip
+            return reverse("donations:manage", args=[fundraiser.slug])
+
+        try:
+            return idempotency.respond(request, record)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    return _form_page(request, fundraiser, _("Send money to another group"), form)
+
+
+@login_required
+@require_POST
+@idempotency.replay_first
+def transfer_decide(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """The sending group's second money person approves a transfer, or either rejects it."""
+    fundraiser = _organised(request, slug)
+    transfer = get_object_or_404(MoneyTransfer, pk=pk, fundraiser=fundraiser)
+    back = reverse("donations:manage", args=[fundraiser.slug])
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose Approve or Reject."))
+        return redirect(back)
+    decision, reason = form.cleaned_data["decision"], form.cleaned_data["reason"]
+
+    def record() -> str:
+        if decision == "approve":
+            services.transfer_approve(transfer=transfer, by=request.user)
+        else:
+            services.transfer_reject(transfer=transfer, by=request.user, reason=reason)
+        messages.success(request, DECIDED["transfer", decision])
+        return back
+
+    try:
+        return idempotency.respond(request, record)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(back)
+
+
+@login_required
+@require_POST
+@idempotency.replay_first
+def transfer_answer(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """The receiving group's money people accept money another group sends, or decline it."""
+    fundraiser = _organised(request, slug)
+    transfer = get_object_or_404(MoneyTransfer, pk=pk, to_fundraiser=fundraiser)
+    back = reverse("donations:manage", args=[fundraiser.slug])
+    form = TransferAnswerForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose Accept or Decline."))
+        return redirect(back)
+    decision, reason = form.cleaned_data["decision"], form.cleaned_data["reason"]
+
+    def record() -> str:
+        if decision == "accept":
+            services.transfer_accept(transfer=transfer, by=request.user)
+        else:
+            services.transfer_decline(transfer=transfer, by=request.user, reason=reason)
+        messages.success(request, DECIDED["transfer", decision])
         return back
 
     try:

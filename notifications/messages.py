@@ -132,7 +132,27 @@ def render(kind: str, context: dict, language: str) -> tuple[str, str]:
             text = "\n".join(_digest_lines(c)) or _("Nothing needs your attention today.")
         elif kind == "approval":
             # Money out needs two people (donations.services): a second one is asked.
-            if c.get("what") == "payment_details":
+            if c.get("what") == "transfer":
+                subject = _("“%(fundraiser)s”: money for another group waits for you") % c
+                text = (
+                    _(
+                        "Another organiser or treasurer proposed passing money of "
+                        "“%(fundraiser)s” to another group's fundraiser. Check the amount and "
+                        "the receiver, then approve or reject it:"
+                    )
+                    % c
+                )
+            elif c.get("what") == "transfer_incoming":
+                subject = _("“%(fundraiser)s”: another group is sending you money") % c
+                text = (
+                    _(
+                        "Another group wants to pass money to “%(fundraiser)s”. Nothing is in "
+                        "your books until one of your group's organisers or treasurers accepts "
+                        "it. Accept or decline it here:"
+                    )
+                    % c
+                )
+            elif c.get("what") == "payment_details":
                 subject = _("“%(fundraiser)s”: a change to the ways to pay waits for you") % c
                 text = (
                     _(

@@ -136,6 +136,18 @@ SITE = {
         ORGANISER,
         {"slug": "fundraiser", "pk": "payment_proposal"},
     ),
+    # Money passed to another group: the sending fundraiser's money people propose and
+    # decide it; the receiving fundraiser's money people answer it.
+    "donations:transfer_new": ("GET", ORGANISER, {"slug": "fundraiser"}),
+    "donations:transfer_decide": ("POST", ORGANISER, {"slug": "fundraiser", "pk": "transfer"}),
+    # (Another group's, whose money people are not among these roles: everyone here is an
+    # outsider to it but the superuser; tests/donations/test_transfer_views.py lets its own
+    # organiser answer.)
+    "donations:transfer_answer": (
+        "POST",
+        SUPERUSER,
+        {"slug": "receiving_fundraiser", "pk": "incoming_transfer"},
+    ),
     # Coordinators of a hub the fundraiser supplies may check its books too.
     "donations:reconcile": (
         "GET",
@@ -337,6 +349,19 @@ def _build_world() -> dict:
         by=users["organiser"],
     )  # fmt: skip
     payment_proposal = donations.payment_method_remove(method=method, by=users["organiser"])
+    receiving = Fundraiser.objects.create(
+        slug="receiving", title="Receiving", **organised_by(UserFactory(username="receiver")),
+        goal_amount=1000, currency="KZT", starts_on=timezone.localdate(),
+    )  # fmt: skip
+    transfer = donations.transfer_propose(
+        fundraiser=fundraiser, to_fundraiser=receiving, amount="20.00", by=users["organiser"]
+    )
+    incoming = donations.transfer_approve(
+        transfer=donations.transfer_propose(
+            fundraiser=fundraiser, to_fundraiser=receiving, amount="10.00", by=users["organiser"]
+        ),
+        by=users["treasurer"],
+    )
     ledger.checkpoint_sign()
     subscription = Subscription.objects.create(
         channel="email", address="d@example.org", scope="fundraiser", ref="batken"
@@ -355,6 +380,9 @@ def _build_world() -> dict:
         "method": method.pk,
         "expense_proposal": expense_proposal.pk,
         "payment_proposal": payment_proposal.pk,
+        "receiving_fundraiser": receiving.slug,
+        "transfer": transfer.pk,
+        "incoming_transfer": incoming.pk,
         "entry": donation.ledger_index,
         "receipt": donation.receipt_code,
         "receipt_sha": expense.receipt_sha256,
