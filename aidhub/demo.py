@@ -564,7 +564,10 @@ def seed_story() -> None:
             hub=palace,
             by=organiser,
         )
-        donation_services.expense_approve(proposal=proposal, by=treasurer)
+        expense = donation_services.expense_approve(proposal=proposal, by=treasurer)
+        # The Sports Palace is the Batken volunteers' hub: its coordinator accepts the goods.
+        donation_services.goods_accept(offer=expense.goods_offer, by=coordinator)
+    seed_transfer(fundraiser, organiser, treasurer)
     hub_services.hub_receive_goods(
         hub=hubs["ala-too-tent"],
         lines=_items(("water", "200"), ("blanket", "40")),
@@ -734,6 +737,34 @@ FUNDRAISER_TRANSLATIONS = {
         "алып, өзіміз апарамыз. Әр теңге түбіртектері мен жеткізу суреттерімен ашық тізілімде."
     ),
 }
+
+BATKEN_FUNDRAISER = {"id": "isfana-villages-2022", "title": "Villages near Isfana"}
+
+
+def seed_transfer(fundraiser: Fundraiser, organiser, treasurer) -> None:
+    """Money passed across the border: the Almaty organiser proposes a transfer to the Batken
+    group's fundraiser in som, the Almaty treasurer approves it, the Batken group's organiser
+    accepts it. Only then is it in the ledger (`money_transfer`) and in both books."""
+    batken, _created = Fundraiser.objects.get_or_create(
+        slug=BATKEN_FUNDRAISER["id"],
+        defaults={
+            "title": BATKEN_FUNDRAISER["title"],
+            "title_en": BATKEN_FUNDRAISER["title"],
+            "story": "What the Batken volunteers buy in Batken and drive to the villages.",
+            "organiser": demo_account("coordinator"),
+            "group": Group.objects.get(slug=HUBS_GROUP),
+            "region": Region.objects.get(slug="batken"),
+            "goal_amount": Decimal("500000"),
+            "currency": "KGS",
+            "starts_on": clock.local_day() - timedelta(days=2),
+        },
+    )
+    transfer = donation_services.transfer_propose(
+        fundraiser=fundraiser, to_fundraiser=batken, amount="1500000.00", by=organiser
+    )
+    donation_services.transfer_approve(transfer=transfer, by=treasurer)
+    donation_services.transfer_accept(transfer=transfer, by=demo_account("coordinator"))
+
 
 DEMO_RATES = {"USD": "87.45", "EUR": "101.20", "GBP": "115.30", "KZT": "0.1745", "RUB": "1.10"}
 

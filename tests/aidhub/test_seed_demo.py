@@ -65,3 +65,36 @@ def test_seed_demo_fundraiser_takes_four_currencies_and_reconciles(client, media
     assert fundraiser.expenses.count() == 3
     assert reconcile(fundraiser).ok
     assert client.get(fundraiser.get_absolute_url()).status_code == 200
+
+
+def test_seed_demo_passes_money_from_the_almaty_group_to_the_batken_group(
+    client, media, monkeypatch
+):
+    from donations.models import Fundraiser, MoneyTransfer
+    from donations.reconcile import reconcile
+    from ledger import exportfiles
+
+    monkeypatch.setattr(exportfiles, "REQUEST_ENTRIES", 0)
+    monkeypatch.setattr(exportfiles, "_enqueue", lambda: None)
+    call_command("seed_demo")
+    export = client.get("/ledger/export.json")
+    entries = [e for e in _export_entries(export) if e["kind"] == "money_transfer"]
+    assert len(entries) == 1
+    payload = entries[0]["payload"]
+    assert payload["from_group"]["id"] == "almaty-initiative"
+    assert payload["to_group"]["id"] == "batken-volunteers"
+    assert payload["money"] == {"amount": "1500000.00", "currency": "KZT"}
+    assert payload["converted"]["currency"] == "KGS"
+    assert payload["approved_by"] == "treasurer" and payload["accepted_by"] == "organiser"
+    transfer = MoneyTransfer.objects.get()
+    assert transfer.acceptance == "accepted"
+    for fundraiser in Fundraiser.objects.all():
+        assert reconcile(fundraiser).ok, reconcile(fundraiser).problems
+
+
+def _export_entries(response) -> list[dict]:
+    import json
+
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    data = json.loads(body)
+    return data["entries"] if isinstance(data, dict) else data
