@@ -29,6 +29,7 @@ from deliveries.models import Delivery, DeliveryLine, ProofOfDelivery, ProofPhot
 from donations.models import Donation, Fundraiser
 from donations.rates import convert
 from donations.services import fundraiser_total_add
+from groups.models import Group, Member, Role
 from hubs.models import (
     Category,
     Hub,
@@ -205,8 +206,13 @@ class Command(BaseCommand):
                 )
                 items.append(item)
             n_hubs = sizes["hubs"]
+            # One group runs every hub and fundraiser, as the Sports Palace volunteers did.
+            group = Group.objects.create(
+                slug=f"sports-palace{suffix}", name="Sports Palace volunteers", country="KG"
+            )
             hubs = Hub.objects.bulk_create(
                 Hub(
+                    group=group,
                     slug=f"hub-{n}{suffix}",
                     name="Sports Palace" if n == 1 else f"Collection point {n}",
                     kind=Hub.Kind.CENTRAL if n == 1 else Hub.Kind.COLLECTION_POINT,
@@ -233,6 +239,11 @@ class Command(BaseCommand):
             volunteers: dict[int, list[int]] = {hub.pk: [] for hub in hubs}
             for n, user in enumerate(users[n_hubs:]):
                 volunteers[hubs[n % n_hubs].pk].append(user.pk)
+            Member.objects.bulk_create(
+                [Member(group=group, user_id=coordinators[hubs[0].pk], role=Role.ORGANISER)]
+                + [Member(group=group, user_id=u, role=Role.COORDINATOR)
+                   for u in sorted(set(coordinators.values()))]
+            )  # fmt: skip
             Membership.objects.bulk_create(
                 [Membership(user_id=coordinators[h.pk], hub=h, role="coordinator") for h in hubs]
                 + [Membership(user_id=u, hub_id=h, role="volunteer")
@@ -240,7 +251,7 @@ class Command(BaseCommand):
             )  # fmt: skip
             start = datetime.now(UTC).date() - timedelta(days=30)
             fundraisers = Fundraiser.objects.bulk_create(
-                Fundraiser(slug=f"{slug}{suffix}", title=title, currency=currency,
+                Fundraiser(slug=f"{slug}{suffix}", title=title, currency=currency, group=group,
                            organiser_id=coordinators[hubs[0].pk], region=region,
                            goal_amount=GOALS[currency],
                            starts_on=start, story="Seeded for a benchmark.")
