@@ -18,7 +18,15 @@ from django.utils.translation import gettext as _
 
 from aidhub import audit, clock
 from aidhub.uploads import CleanFile
-from donations.models import Donation, Expense, ExpenseLine, Fundraiser, PaymentMethod
+from donations.models import (
+    Donation,
+    Expense,
+    ExpenseLine,
+    Fundraiser,
+    GoodsOffer,
+    PaymentMethod,
+)
+from donations.queries import creditable_fundraisers
 from groups import queries as group_queries
 from groups.models import Group
 from hubs import queries as hub_queries
@@ -114,6 +122,30 @@ def _check_requests(requests: Sequence[SupplyRequest], place: Place) -> None:
             )
 
 
+def _goods_declined(expense: Expense) -> bool:
+    """Goods another group's hub declined are nobody's stock: the purchase may go straight to a
+    place."""
+    return GoodsOffer.objects.filter(expense=expense, status=GoodsOffer.Status.DECLINED).exists()
+
+
+def _check_credited(hub: Hub, fundraisers: Sequence[Fundraiser]) -> None:
+    """A delivery credits only fundraisers whose group agreed (donation_queries.
+    creditable_fundraisers): the hub's own group's, or those whose goods the hub accepted."""
+    allowed = set(
+        creditable_fundraisers(hub)
+        .filter(pk__in=[f.pk for f in fundraisers])
+        .values_list("pk", flat=True)
+    )
+    for fundraiser in fundraisers:
+        if fundraiser.pk not in allowed:
+            raise _refuse(
+                _("A delivery from %(hub)s cannot credit “%(title)s”: it belongs to another "
+                  "group, and the hub accepted none of its goods.")
+                % {"hub": hub.name, "title": fundraiser.title},
+                "fundraiser_not_agreed",
+            )  # fmt: skip
+
+
 @transaction.atomic
 def delivery_plan(
     *,
@@ -130,6 +162,7 @@ def delivery_plan(
         raise _refuse(_("Only a coordinator of %(hub)s can plan its deliveries.") % {"hub": hub})
     checked = hub_services.check_lines(lines)
     _check_requests(requests, place)
+    _check_credited(hub, fundraisers)
     delivery = Delivery.objects.create(
         slug=_new_slug(place),
         hub=hub,
@@ -211,7 +244,7 @@ def delivery_plan_from_expense(
             _("This purchase was reversed in the ledger: its goods cannot be delivered."),
             "not_approved",
         )
-    if locked.hub_id is not None:
+    if locked.hub_id is not None and not _goods_declined(locked):
         raise _refuse(
             _("The goods of this purchase went into the stock of %(hub)s: plan the delivery "
               "from that hub.") % {"hub": locked.hub.name},

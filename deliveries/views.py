@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from aidhub import idempotency
+from donations.queries import creditable_fundraisers
 from hubs.forms import line_formset
 from hubs.models import Item
 from hubs.queries import coordinated_hubs
@@ -263,6 +264,7 @@ def photo(request: HttpRequest, slug: str, sha256: str) -> FileResponse:
 def plan(request: HttpRequest, hub_slug: str) -> HttpResponse:
     hub = get_object_or_404(coordinated_hubs(request.user), slug=hub_slug)
     form = PlanForm(request.POST or None)
+    form.fields["fundraisers"].queryset = creditable_fundraisers(hub)
     lines = line_formset(request.POST or None)
     if request.method == "POST" and form.is_valid() and lines.is_valid():
 

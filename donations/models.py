@@ -702,3 +702,58 @@ class MoneyTransfer(Proposal):
     @property
     def is_waiting_for_receiver(self) -> bool:
         return self.status == self.Status.APPROVED and self.acceptance == self.Acceptance.WAITING
+
+
+class GoodsOffer(models.Model):
+    """An approved purchase's goods on their way into the stock of a hub of another group:
+    they enter it only when one of that hub's coordinators accepts (services.goods_accept).
+    Nothing enters another group's books without its consent."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("On its way, waiting for the hub")
+        ACCEPTED = "accepted", _("Accepted into stock")
+        DECLINED = "declined", _("Declined")
+        WITHDRAWN = "withdrawn", _("Withdrawn: the purchase was reversed")
+
+    expense = models.OneToOneField(
+        Expense, on_delete=models.PROTECT, related_name="goods_offer", verbose_name=_("expense")
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    created_at = models.DateTimeField(_("sent"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    reason = models.CharField(_("why it was declined"), max_length=300, blank=True)
+    # The hub's intake entry, written at acceptance.
+    intake_index = models.PositiveBigIntegerField(_("intake entry"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("goods on their way to a hub")
+        verbose_name_plural = _("goods on their way to a hub")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="pending", decided_at__isnull=True)
+                | Q(status__in=["accepted", "declined", "withdrawn"], decided_at__isnull=False),
+                name="goods_offer_status_decided",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="accepted") | Q(intake_index__isnull=False),
+                name="goods_offer_accepted_has_entry",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="declined") | ~Q(reason=""),
+                name="goods_offer_declined_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.expense} → {self.expense.hub} ({self.get_status_display()})"

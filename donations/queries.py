@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 from aidhub.pagecache import version_forget, version_token
 from groups.queries import MONEY_ROLES, groups_where, holds
 from hubs.models import Category, Hub
+from hubs.queries import coordinated_hubs
 from ledger.models import LedgerEntry
 
 from .models import (
@@ -21,6 +22,7 @@ from .models import (
     ExpenseProposal,
     Fundraiser,
     FundraiserTotal,
+    GoodsOffer,
     MoneyTransfer,
     PaymentMethod,
     PaymentMethodProposal,
@@ -68,6 +70,37 @@ def supplied_hubs(fundraiser: Fundraiser) -> QuerySet[Hub]:
         )
         .distinct()
         .order_by("name")
+    )
+
+
+def goods_need_consent(fundraiser: Fundraiser, hub: Hub) -> bool:
+    """Whether a purchase's goods wait for `hub`'s coordinators to accept them: when the hub
+    belongs to another group than the fundraiser (a link to the fundraiser lets it be chosen,
+    but only its coordinators' acceptance puts goods into its stock)."""
+    return hub.group_id != fundraiser.group_id
+
+
+def creditable_fundraisers(hub: Hub) -> QuerySet[Fundraiser]:
+    """The fundraisers a delivery from `hub` may credit: those of the hub's own group, and
+    those whose purchased goods the hub's coordinators accepted into its stock. Crediting
+    another group's fundraiser without its goods in the hub would write into its books
+    without its consent."""
+    accepted = GoodsOffer.objects.filter(status=GoodsOffer.Status.ACCEPTED, expense__hub=hub)
+    return Fundraiser.objects.filter(
+        Q(group_id=hub.group_id) | Q(pk__in=accepted.values("expense__fundraiser_id"))
+    )
+
+
+def goods_on_the_way(user: AbstractBaseUser) -> QuerySet[GoodsOffer]:
+    """The goods waiting for acceptance at the hubs `user` coordinates as a member."""
+    if not user.is_authenticated:
+        return GoodsOffer.objects.none()
+    hubs = coordinated_hubs(user)
+    return (
+        GoodsOffer.objects.filter(status=GoodsOffer.Status.PENDING, expense__hub__in=hubs)
+        .select_related("expense__hub", "expense__fundraiser__group")
+        .prefetch_related("expense__lines__item")
+        .order_by("created_at", "pk")
     )
 
 

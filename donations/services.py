@@ -25,6 +25,7 @@ from aidhub import audit, clock
 from aidhub.uploads import CleanFile
 from groups import queries as group_queries
 from groups.queries import MONEY_ROLES
+from hubs import queries as hub_queries
 from hubs import services as hub_services
 from hubs.models import Hub, Item
 from ledger import schemas
@@ -44,12 +45,13 @@ from .models import (
     Fundraiser,
     FundraiserTotal,
     GiftInKind,
+    GoodsOffer,
     MoneyTransfer,
     PaymentMethod,
     PaymentMethodProposal,
     Proposal,
 )
-from .queries import may_organise, supplied_hubs
+from .queries import goods_need_consent, may_organise, supplied_hubs
 from .rates import convert, rate_for
 
 RATE_PLACES = Decimal("0.00000001")
@@ -369,7 +371,10 @@ def expense_record(
             data=receipt.private_original,
             sha256=hashlib.sha256(receipt.private_original).hexdigest(),
         )
-    if hub is not None:
+    if hub is not None and goods_need_consent(fundraiser, hub):
+        # Another group's hub: the goods wait for one of its coordinators to accept them.
+        GoodsOffer.objects.create(expense=expense)
+    elif hub is not None:
         hub_services.hub_receive_goods(
             hub=hub, lines=checked, by=by, fundraiser=fundraiser.ledger_ref(), purchase=True
         )
@@ -594,6 +599,84 @@ def expense_reject(*, proposal: ExpenseProposal, by: AbstractBaseUser, reason: s
     audit.record(actor=by, action="expense rejected", target=proposal, reason=reason)
 
 
+# ---- goods for another group's hub: its coordinators accept them ---------------------------
+
+
+def _goods_withdrawn(expense: Expense) -> bool:
+    """For a reversed purchase: whether its goods never entered the hub's stock (an offer
+    still waiting is withdrawn now, a declined one stays as it is), so nothing is taken out."""
+    offer = GoodsOffer.objects.select_for_update().filter(expense=expense).first()
+    if offer is None:
+        return False
+    if offer.status == GoodsOffer.Status.PENDING:
+        GoodsOffer.objects.filter(pk=offer.pk, status=GoodsOffer.Status.PENDING).update(
+            status=GoodsOffer.Status.WITHDRAWN, decided_at=timezone.now()
+        )
+        return True
+    return offer.status != GoodsOffer.Status.ACCEPTED
+
+
+def _check_offer(offer: GoodsOffer, by: AbstractBaseUser) -> GoodsOffer:
+    """The offer's row, locked; refused unless it waits and `by` coordinates its hub (as a
+    member: a site administrator does not consent for a group)."""
+    offer = (
+        GoodsOffer.objects.select_for_update(of=("self",))
+        .select_related("expense__hub", "expense__fundraiser")
+        .get(pk=offer.pk)
+    )
+    hub = offer.expense.hub
+    if offer.status != GoodsOffer.Status.PENDING:
+        raise ValidationError(
+            _("This was already %(decision)s: nothing was changed.")
+            % {"decision": offer.get_status_display().lower()},
+            code="already_decided",
+        )
+    if not hub_queries.hub_coordinators(hub).filter(pk=by.pk).exists():
+        raise ValidationError(
+            _("Only a coordinator of %(hub)s can accept or decline goods for it.")
+            % {"hub": hub.name},
+            code="not_coordinator",
+        )
+    return offer
+
+
+def _offer_decide(offer: GoodsOffer, *, by: AbstractBaseUser, status: str,
+                  **fields: object) -> None:  # fmt: skip
+    decided = GoodsOffer.objects.filter(pk=offer.pk, status=GoodsOffer.Status.PENDING)
+    if not decided.update(status=status, decided_by=by, decided_at=timezone.now(), **fields):
+        raise ValidationError(
+            _("This was already decided: nothing was changed."), code="already_decided"
+        )
+
+
+@transaction.atomic
+def goods_accept(*, offer: GoodsOffer, by: AbstractBaseUser) -> int:
+    """A coordinator of the hub accepts a purchase's goods: they enter its stock now (an
+    intake entry naming the fundraiser), and its deliveries may credit the fundraiser. The
+    intake entry's index."""
+    offer = _check_offer(offer, by)
+    expense = offer.expense
+    lines = [(line.item, line.quantity) for line in expense.lines.select_related("item")]
+    index = hub_services.hub_receive_goods(
+        hub=expense.hub, lines=lines, by=by, fundraiser=expense.fundraiser.ledger_ref(),
+        purchase=True,
+    )  # fmt: skip
+    _offer_decide(offer, by=by, status=GoodsOffer.Status.ACCEPTED, intake_index=index)
+    audit.record(actor=by, action="goods accepted", target=offer, ledger=index)
+    return index
+
+
+@transaction.atomic
+def goods_decline(*, offer: GoodsOffer, by: AbstractBaseUser, reason: str) -> None:
+    """A coordinator of the hub declines the goods, saying why: nothing enters its stock, and
+    the purchasing group may deliver them straight to a place instead."""
+    offer = _check_offer(offer, by)
+    if not reason.strip():
+        raise ValidationError(_("Say why the goods are declined."), code="reason")
+    _offer_decide(offer, by=by, status=GoodsOffer.Status.DECLINED, reason=reason.strip())
+    audit.record(actor=by, action="goods declined", target=offer, reason=reason.strip())
+
+
 @transaction.atomic
 def gift_in_kind_record(
     *, hub: Hub, lines: Sequence[tuple[Item, Decimal]], by: AbstractBaseUser | None,
@@ -638,7 +721,7 @@ def correction_record(*, row: Donation | Expense, reason: str, by: AbstractBaseU
             fundraiser=row.fundraiser, currency=row.currency, raised=-row.amount,
             raised_converted=-row.converted_amount, donations=-1,
         )  # fmt: skip
-    if isinstance(row, Expense) and row.hub_id:
+    if isinstance(row, Expense) and row.hub_id and not _goods_withdrawn(row):
         for line in row.lines.select_related("item"):
             hub_services.stock_adjust(
                 hub=row.hub, item=line.item, delta=-line.quantity, by=by,

@@ -8,6 +8,9 @@ app_name = "donations"
 
 urlpatterns = [
     path("", views.fundraiser_list, name="list"),
+    # Two segments, so no fundraiser's slug can shadow them.
+    path("goods/incoming/", views.goods_incoming, name="goods_incoming"),
+    path("goods/incoming/<int:pk>/", views.goods_decide, name="goods_decide"),
     path("<slug:slug>/", views.fundraiser_detail, name="fundraiser"),
     path("<slug:slug>/preview.png", views.fundraiser_preview, name="preview"),
     path("<slug:slug>/manage/", views.manage, name="manage"),

@@ -563,3 +563,44 @@ def reconcile_view(request: HttpRequest, slug: str) -> HttpResponse:
 def _form_page(request, fundraiser, title, form, lines=None, extra=None) -> HttpResponse:
     context = {"fundraiser": fundraiser, "title": title, "form": form, "lines": lines}
     return render(request, "donations/form.html", context | (extra or {}))
+
+
+# ---- goods for another group's hub ---------------------------------------------------------
+
+
+@login_required
+@require_GET
+def goods_incoming(request: HttpRequest) -> HttpResponse:
+    """Goods another group bought for the hubs the user coordinates, waiting for them to accept
+    (into the hub's stock) or decline."""
+    offers = queries.goods_on_the_way(request.user)
+    return render(request, "donations/goods_incoming.html", {"offers": offers})
+
+
+@login_required
+@require_POST
+@idempotency.replay_first
+def goods_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """A coordinator of the hub accepts the goods (Approve) or declines them with a reason."""
+    offer = get_object_or_404(queries.goods_on_the_way(request.user), pk=pk)
+    back = reverse("donations:goods_incoming")
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose Accept or Decline."))
+        return redirect(back)
+
+    def record() -> str:
+        if form.cleaned_data["decision"] == "approve":
+            services.goods_accept(offer=offer, by=request.user)
+            messages.success(request, _("Accepted: the goods are in the hub's stock."))
+        else:
+            services.goods_decline(offer=offer, by=request.user,
+                                   reason=form.cleaned_data["reason"])  # fmt: skip
+            messages.success(request, _("Declined: nothing entered the hub's stock."))
+        return back
+
+    try:
+        return idempotency.respond(request, record)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(back)

@@ -154,6 +154,9 @@ SITE = {
         ORGANISER | {"coordinator", "group_coordinator"},
         {"slug": "fundraiser"},
     ),
+    # Goods another group bought for a hub: its coordinators see and decide them.
+    "donations:goods_incoming": ("GET", SIGNED_IN, {}),
+    "donations:goods_decide": ("POST", COORDINATOR, {"pk": "goods_offer"}),
     "groups:group": ("GET", EVERYONE, {"slug": "group"}),
     "groups:invitation": ("GET", SIGNED_IN, {"token": "wrong"}),
     "notifications:mine": ("GET", SIGNED_IN, {}),
@@ -339,6 +342,12 @@ def _build_world() -> dict:
         paid_at=timezone.now(),
         receipt=CleanFile(jpeg_bytes((9, 9, 9)), "image/jpeg"),
     )
+    # Goods for hub-a, of another group than the fundraiser's: they wait for its coordinators.
+    goods = expense_approved(
+        fundraiser=fundraiser, vendor="Market", amount="30.00", currency="KZT",
+        paid_at=timezone.now(), receipt=CleanFile(jpeg_bytes((7, 7, 7)), "image/jpeg"),
+        lines=[(flour, Decimal(10))], hub=hub,
+    )  # fmt: skip
     method = payment_method_approved(donations.payment_method_add(
         fundraiser=fundraiser, by=users["organiser"], kind="cash_at_hub", label="Hub A",
         details="Hub A desk, 09:00-18:00", currency="KZT",
@@ -387,6 +396,7 @@ def _build_world() -> dict:
         "receipt": donation.receipt_code,
         "receipt_sha": expense.receipt_sha256,
         "subscription": subscription.token,
+        "goods_offer": goods.goods_offer.pk,
         "csv": "csv",
         "wrong": "wrong",
     }
