@@ -46,6 +46,7 @@ DEMO_USERS = [
     DemoUser("volunteer2", "volunteer", "Nurlan"),
     DemoUser("organizer", "fundraiser organizer", "Dana"),
     DemoUser("almaty-treasurer", "fundraiser treasurer", "Saule"),
+    DemoUser("batken-treasurer", "fundraiser treasurer", "Timur"),
 ]
 
 # Two groups tell the story: the Almaty initiative raises the money, the Batken group runs
@@ -59,7 +60,8 @@ GROUPS = [
     (
         "batken-volunteers", "Batken volunteers", "KG",
         "Volunteers who run the collection points and drive aid to villages near Isfana.",
-        "coordinator", {"volunteer": ["volunteer"], "volunteer2": ["volunteer"]},
+        "coordinator", {"volunteer": ["volunteer"], "volunteer2": ["volunteer"],
+                        "batken-treasurer": ["treasurer"]},
     ),
 ]  # fmt: skip
 HUBS_GROUP = "batken-volunteers"
@@ -603,6 +605,7 @@ def seed_story() -> None:
         )
 
     seed_deliveries(palace, places, filed, fundraiser)
+    seed_direct_delivery(places, filed)
 
     # A mistake and its correction: the same cash gift was typed in twice.
     twice = donation_services.donation_record(
@@ -764,6 +767,39 @@ def seed_transfer(fundraiser: Fundraiser, organiser, treasurer) -> None:
     )
     donation_services.transfer_approve(transfer=transfer, by=treasurer)
     donation_services.transfer_accept(transfer=transfer, by=demo_account("coordinator"))
+
+
+def seed_direct_delivery(places, filed) -> None:
+    """The Batken group's own purchase, with the money the Almaty initiative passed to it, goes
+    straight to Kulundu near Isfana, no hub between (the pass had closed on the Sports Palace's
+    car): the group's organiser buys at the market in Batken and its treasurer approves the
+    receipt; Bakyt drives, the village head confirms with the code, and the organiser, not the
+    driver, checks the photos and publishes it. Its ledger entry names the expense entry."""
+    organiser, driver = demo_account("coordinator"), demo_account("volunteer")
+    batken = Fundraiser.objects.get(slug=BATKEN_FUNDRAISER["id"])
+    lines = (("warm-clothes", "20"), ("flour", "100"))
+    proposal = donation_services.expense_propose(
+        fundraiser=batken, vendor="Batken central market", amount="54000.00", currency="KGS",
+        paid_at=timezone.now() - timedelta(hours=3), by=organiser, lines=_items(*lines),
+        receipt=CleanFile(demo_images.receipt(["Warm clothes 20 boxes", "Flour 100 kg"],
+                                              "54000.00 KGS"), "image/jpeg"),
+    )  # fmt: skip
+    expense = donation_services.expense_approve(
+        proposal=proposal, by=demo_account("batken-treasurer")
+    )
+    delivery = delivery_services.delivery_plan_from_expense(
+        expense=expense, place=places["kulundu"], by=organiser, volunteer=driver,
+        requests=[filed["kulundu"]], vehicle_note="the organiser's own car",
+    )  # fmt: skip
+    delivery_services.delivery_dispatch(delivery=delivery, volunteer=driver)
+    handover = delivery_services.handover_code_issue(delivery=delivery, volunteer=driver)
+    delivery_services.handover_confirm(delivery=delivery, code=handover.code, role="village head")
+    delivery_services.delivery_report(
+        delivery=delivery, volunteer=driver, people=180, households=45,
+        photos=[CleanFile(demo_images.delivery_photo(seed), "image/jpeg") for seed in (4, 5)],
+        note="Handed out at the village club.",
+    )  # fmt: skip
+    delivery_services.delivery_verify(delivery=delivery, coordinator=organiser)
 
 
 DEMO_RATES = {"USD": "87.45", "EUR": "101.20", "GBP": "115.30", "KZT": "0.1745", "RUB": "1.10"}

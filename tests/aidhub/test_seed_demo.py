@@ -92,6 +92,35 @@ def test_seed_demo_passes_money_from_the_almaty_group_to_the_batken_group(
         assert reconcile(fundraiser).ok, reconcile(fundraiser).problems
 
 
+def test_seed_demo_delivers_the_batken_purchase_straight_to_kulundu_with_its_expense_index(
+    client, media, monkeypatch
+):
+    from deliveries.models import Delivery
+    from hubs.models import StockMovement
+    from ledger import exportfiles
+
+    monkeypatch.setattr(exportfiles, "REQUEST_ENTRIES", 0)
+    monkeypatch.setattr(exportfiles, "_enqueue", lambda: None)
+    call_command("seed_demo")
+    entries = _export_entries(client.get("/ledger/export.json"))
+    by_index = {e["index"]: e for e in entries}
+    direct = [e for e in entries if e["kind"] == "delivery" and "expense" in e["payload"]]
+    assert len(direct) == 1
+    payload = direct[0]["payload"]
+    assert "hub" not in payload
+    bought = by_index[payload["expense"]]
+    assert bought["kind"] == "expense" and bought["payload"]["approved_by"] == "treasurer"
+    assert bought["payload"]["fundraiser"]["id"] == "isfana-villages-2022"
+    assert "hub" not in bought["payload"]
+    assert payload["place"]["id"] == "kulundu" and payload["confirmed_by_recipient"] is True
+    assert len(payload["evidence"]) == 2
+    assert payload["fundraisers"] == [bought["payload"]["fundraiser"]]
+    delivery = Delivery.objects.get(ledger_index=direct[0]["index"])
+    assert delivery.hub is None and delivery.verified_by != delivery.volunteer
+    moved = StockMovement.objects.filter(reference=delivery.slug)
+    assert not moved.exists()  # nothing left a hub's stock for it
+
+
 def _export_entries(response) -> list[dict]:
     import json
 
