@@ -757,3 +757,57 @@ class GoodsOffer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.expense} → {self.expense.hub} ({self.get_status_display()})"
+
+
+class FundraiserHandover(Proposal):
+    """A fundraiser whose organiser is gone (unreachable, removed) handed to another member of
+    its group: proposed by one of the group's remaining money people, agreed by a second one
+    (or, when only one is left, confirmed by a site administrator), then accepted by the new
+    holder, who becomes its organiser. Only acceptance writes the public `fundraiser_handover`
+    entry (services.handover_accept)."""
+
+    class Answer(models.TextChoices):
+        WAITING = "waiting", _("Waiting for the new organiser")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+
+    fundraiser = models.ForeignKey(
+        Fundraiser, on_delete=models.CASCADE, related_name="handovers",
+        verbose_name=_("fundraiser"),
+    )  # fmt: skip
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+        verbose_name=_("handed to"),
+    )  # fmt: skip
+    # "organiser", "treasurer" or "site_administrator": what the ledger names.
+    proposed_role = models.CharField(_("proposed as"), max_length=20)
+    answer = models.CharField(
+        _("answer"), max_length=10, choices=Answer.choices, default=Answer.WAITING
+    )
+    named_publicly = models.BooleanField(_("named publicly"), default=False)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    ledger_index = models.PositiveBigIntegerField(_("ledger entry"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-proposed_at", "-id"]
+        verbose_name = _("fundraiser hand-over")
+        verbose_name_plural = _("fundraiser hand-overs")
+        constraints = [
+            *_proposal_constraints("fundraiser_handover"),
+            models.CheckConstraint(
+                condition=Q(answer="waiting", answered_at__isnull=True)
+                | Q(
+                    status="approved",
+                    answer__in=["accepted", "declined"],
+                    answered_at__isnull=False,
+                ),
+                name="fundraiser_handover_answered_after_approval",
+            ),
+            models.CheckConstraint(
+                condition=~Q(answer="accepted") | Q(ledger_index__isnull=False),
+                name="fundraiser_handover_accepted_has_entry",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.fundraiser} → {self.to_user} ({self.get_status_display()})"

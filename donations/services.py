@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from aidhub import audit, clock
 from aidhub.uploads import CleanFile
 from groups import queries as group_queries
+from groups.models import Member
 from groups.queries import MONEY_ROLES
 from hubs import queries as hub_queries
 from hubs import services as hub_services
@@ -43,6 +44,7 @@ from .models import (
     ExpenseProposal,
     ExpenseReceiptOriginal,
     Fundraiser,
+    FundraiserHandover,
     FundraiserTotal,
     GiftInKind,
     GoodsOffer,
@@ -675,6 +677,167 @@ def goods_decline(*, offer: GoodsOffer, by: AbstractBaseUser, reason: str) -> No
         raise ValidationError(_("Say why the goods are declined."), code="reason")
     _offer_decide(offer, by=by, status=GoodsOffer.Status.DECLINED, reason=reason.strip())
     audit.record(actor=by, action="goods declined", target=offer, reason=reason.strip())
+
+
+# ---- handing a fundraiser over when its organiser is gone ----------------------------------
+# The same two-person rule as money out: one of the group's remaining money people proposes,
+# a second agrees. When only one is left, a site administrator's confirmation is the second
+# person (the ledger says so); when none is left, a site administrator proposes and the new
+# holder's acceptance is what the group says. The new holder always accepts it themselves.
+SITE_ADMINISTRATOR = "site_administrator"
+
+
+def _check_handover_needed(fundraiser: Fundraiser) -> None:
+    if group_queries.money_people(fundraiser.group).filter(pk=fundraiser.organiser_id).exists():
+        raise ValidationError(
+            _("“%(title)s” still has its organiser: a fundraiser is handed over only when the "
+              "one who runs it is unreachable or gone.") % {"title": fundraiser.title},
+            code="not_needed",
+        )  # fmt: skip
+
+
+def _handover_role(fundraiser: Fundraiser, by: AbstractBaseUser, *, exclude: int | None) -> str:
+    """The role `by` acts in: their money role in the group, or a site administrator's when
+    the group has no other money person who could act instead."""
+    role = group_queries.money_role(by, fundraiser.group_id)
+    if role is not None:
+        return role
+    others = group_queries.money_people(fundraiser.group)
+    if exclude is not None:
+        others = others.exclude(pk=exclude)
+    if by.is_authenticated and by.is_superuser and not others.exists():
+        return SITE_ADMINISTRATOR
+    raise ValidationError(
+        _("Only an active organiser or treasurer of “%(group)s” can do this.")
+        % {"group": fundraiser.group.name},
+        code="not_money_person",
+    )
+
+
+@transaction.atomic
+def handover_propose(
+    *, fundraiser: Fundraiser, to_user: AbstractBaseUser, by: AbstractBaseUser
+) -> FundraiserHandover:
+    """Propose handing `fundraiser`, whose organiser is gone, to `to_user`, an active member of
+    its group, who becomes its organiser once a second person agrees and they accept."""
+    _check_handover_needed(fundraiser)
+    role = _handover_role(fundraiser, by, exclude=None)
+    if (
+        to_user.pk in (by.pk, fundraiser.organiser_id)
+        or not group_queries.active_members().filter(group=fundraiser.group, user=to_user).exists()
+    ):
+        raise ValidationError(
+            _("Hand it to another active member of “%(group)s”.")
+            % {"group": fundraiser.group.name},
+            code="to_user",
+        )
+    waiting = FundraiserHandover.objects.filter(fundraiser=fundraiser).filter(
+        Q(status=Proposal.Status.PENDING)
+        | Q(status=Proposal.Status.APPROVED, answer=FundraiserHandover.Answer.WAITING)
+    )
+    if waiting.exists():
+        raise ValidationError(
+            _("A hand-over of this fundraiser already waits: decide it first."), code="pending"
+        )
+    handover = FundraiserHandover.objects.create(
+        fundraiser=fundraiser, to_user=to_user, proposed_by=by, proposed_role=role
+    )
+    audit.record(actor=by, action="handover proposed", target=handover, role=role,
+                 to_user=to_user.pk)  # fmt: skip
+    return handover
+
+
+@transaction.atomic
+def handover_approve(*, handover: FundraiserHandover, by: AbstractBaseUser) -> FundraiserHandover:
+    """A second person agrees: then it waits for the new holder's acceptance."""
+    handover = _locked_pending(handover)
+    if not handover.is_pending:
+        raise ValidationError(
+            _("This was already decided: nothing was changed."), code="already_decided"
+        )
+    if by.pk == handover.proposed_by_id:
+        raise ValidationError(
+            _("You proposed this yourself: a second person must agree."), code="own_proposal"
+        )
+    _check_handover_needed(handover.fundraiser)
+    role = _handover_role(handover.fundraiser, by, exclude=handover.proposed_by_id)
+    _decide(handover, by=by, status=Proposal.Status.APPROVED, role=role)
+    audit.record(actor=by, action="handover approved", target=handover, role=role)
+    return handover
+
+
+@transaction.atomic
+def handover_reject(*, handover: FundraiserHandover, by: AbstractBaseUser, reason: str) -> None:
+    handover = _locked_pending(handover)
+    if not handover.is_pending:
+        raise ValidationError(
+            _("This was already decided: nothing was changed."), code="already_decided"
+        )
+    role = _handover_role(handover.fundraiser, by, exclude=None)
+    if not reason.strip():
+        raise ValidationError(_("Say why it is rejected."), code="reason")
+    _decide(handover, by=by, status=Proposal.Status.REJECTED, role=role, reason=reason.strip())
+    audit.record(actor=by, action="handover rejected", target=handover, reason=reason.strip())
+
+
+@transaction.atomic
+def handover_answer(
+    *, handover: FundraiserHandover, by: AbstractBaseUser, accept: bool,
+    named_publicly: bool = False,
+) -> FundraiserHandover:  # fmt: skip
+    """The new holder accepts (becoming the fundraiser's organiser and an organiser of its
+    group; the public entry names them only if they chose `named_publicly`) or declines."""
+    handover = _locked_pending(handover)
+    if by.pk != handover.to_user_id:
+        raise ValidationError(
+            _("Only the person it is handed to can accept or decline it."), code="not_holder"
+        )
+    if not (handover.status == Proposal.Status.APPROVED
+            and handover.answer == FundraiserHandover.Answer.WAITING):  # fmt: skip
+        raise ValidationError(
+            _("This hand-over is not waiting for your answer: nothing was changed."),
+            code="not_waiting",
+        )
+    fundraiser = handover.fundraiser
+    now = timezone.now()
+    fields: dict = {"answered_at": now}
+    if accept:
+        _check_handover_needed(fundraiser)
+        if not group_queries.active_members().filter(group=fundraiser.group, user=by).exists():
+            raise ValidationError(
+                _("You are no longer an active member of “%(group)s”.")
+                % {"group": fundraiser.group.name},
+                code="to_user",
+            )
+        payload = {
+            "fundraiser": fundraiser.ledger_ref(),
+            "proposed_by": handover.proposed_role,
+            "approved_by": handover.decided_role,
+            "to_role": "organiser",
+        }
+        if named_publicly:
+            payload["public_name"] = (by.get_full_name() or by.get_username()).strip()
+        entry = ledger.append(kind="fundraiser_handover", payload=payload)
+        fields |= {"answer": FundraiserHandover.Answer.ACCEPTED, "ledger_index": entry.index,
+                   "named_publicly": named_publicly}  # fmt: skip
+    else:
+        fields |= {"answer": FundraiserHandover.Answer.DECLINED}
+    answered = FundraiserHandover.objects.filter(
+        pk=handover.pk, answer=FundraiserHandover.Answer.WAITING
+    ).update(**fields)
+    if not answered:
+        raise ValidationError(_("This was already answered."), code="already_decided")
+    for name, value in fields.items():
+        setattr(handover, name, value)
+    if accept:
+        Fundraiser.objects.filter(pk=fundraiser.pk).update(organiser=by)
+        Member.objects.get_or_create(
+            group=fundraiser.group, user=by, role=Member.Role.ORGANISER,
+            defaults={"added_by_id": handover.decided_by_id},
+        )  # fmt: skip
+    audit.record(actor=by, action="handover accepted" if accept else "handover declined",
+                 target=handover, ledger=handover.ledger_index)  # fmt: skip
+    return handover
 
 
 @transaction.atomic

@@ -32,7 +32,7 @@ class LedgerEntry(models.Model):
         OUT = "out", _("money out")
 
     index = models.BigIntegerField(primary_key=True)
-    kind = models.CharField(max_length=16, choices=[(k, k) for k in KINDS])
+    kind = models.CharField(max_length=24, choices=[(k, k) for k in KINDS])
     leaf = models.BinaryField(help_text="RFC 8785 canonical JSON: the exact bytes that are hashed")
     leaf_hash = models.BinaryField(max_length=32)
     created_at = models.DateTimeField()

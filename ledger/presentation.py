@@ -20,6 +20,7 @@ KIND_LABELS = {
     "correction": _("Correction"),
     "payment_details": _("Payment details"),
     "money_transfer": _("Money passed to another group"),
+    "fundraiser_handover": _("Fundraiser handed over"),
 }
 
 PAYMENT_KIND_LABELS = {
@@ -48,6 +49,8 @@ APPROVAL_TEXTS = {
 # A role named in an entry ("accepted_by"), in the reader's language.
 ROLE_TEXTS = {"organiser": pgettext_lazy("role", "organiser"),
               "treasurer": pgettext_lazy("role", "treasurer")}  # fmt: skip
+
+HANDOVER_ROLE_TEXTS = {**ROLE_TEXTS, "site_administrator": _("site administrator")}
 
 UNIT_LABELS = {
     "piece": pgettext_lazy("unit", "pcs"),
@@ -167,6 +170,16 @@ def summary(kind: str, p: dict) -> str:
 
 
 def _summary(kind: str, p: dict) -> str:
+    if kind == "fundraiser_handover":
+        return _(
+            "“%(fundraiser)s” handed to a new organiser (%(name)s), proposed by its group's "
+            "%(proposed)s and agreed by a second person (%(approved)s)"
+        ) % {
+            "fundraiser": fundraiser_title(p["fundraiser"]),
+            "name": p.get("public_name") or _("not named"),
+            "proposed": HANDOVER_ROLE_TEXTS.get(p["proposed_by"], p["proposed_by"]),
+            "approved": HANDOVER_ROLE_TEXTS.get(p["approved_by"], p["approved_by"]),
+        }
     if kind == "donation":
         who = p.get("public_name") or _("anonymous")
         return _("%(money)s to “%(fundraiser)s” from %(who)s, by %(channel)s") % {

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from .money import MINOR_UNITS, format_amount, parse_amount
 
 KINDS = ("donation", "expense", "intake", "dispatch", "delivery", "transfer", "adjustment",
-         "correction", "payment_details", "money_transfer")  # fmt: skip
+         "correction", "payment_details", "money_transfer", "fundraiser_handover")  # fmt: skip
 CHANNELS = ("bank_transfer", "card", "cash", "e_wallet", "other")
 PAYMENT_KINDS = ("bank_transfer", "card_to_card", "e_wallet", "cash_at_hub", "other")
 UNITS = ("piece", "kg", "litre", "box", "pack")
@@ -282,6 +282,7 @@ MONEY_IN_OUT = {
 
 # Who approves money out, as groups.models.Role names them (the ledger imports no domain app).
 APPROVER_ROLES = ("organiser", "treasurer")
+HANDOVER_ROLES = (*APPROVER_ROLES, "site_administrator")
 
 PAYMENT_METHOD = _entity(
     kind=_enum(PAYMENT_KINDS),
@@ -358,6 +359,16 @@ SCHEMAS: dict[str, dict[str, Callable]] = {
     # Money one group's fundraiser passed to another group's, written only once the receiving
     # group accepted it: the amount in the sender's currency, converted into the receiver's;
     # the roles (never the names) of the sender's second person and of who accepted.
+    # A fundraiser whose organisers are gone, handed to another member of its group: the roles
+    # of who proposed and who agreed (a site administrator only when one person was left),
+    # never names; the new organiser's public name only if they chose to be named.
+    "fundraiser_handover": {
+        "fundraiser": FUNDRAISER,
+        "proposed_by": _enum(HANDOVER_ROLES),
+        "approved_by": _enum(HANDOVER_ROLES),
+        "to_role": _enum(("organiser",)),
+        "public_name": optional(check_label),
+    },
     "money_transfer": {
         "from_fundraiser": FUNDRAISER,
         "to_fundraiser": FUNDRAISER,
