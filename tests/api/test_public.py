@@ -132,10 +132,15 @@ def test_the_fundraiser_list_takes_the_same_queries_for_one_or_many(
 
 def test_deliveries_lists_only_verified_ones_as_their_ledger_entry_says(client, demo):
     rows = results(client, "/api/v1/deliveries/")
-    verified = Delivery.objects.get(status="verified")
-    assert Delivery.objects.count() > 1
-    assert [row["slug"] for row in rows] == [verified.slug]
-    row = rows[0]
+    published = Delivery.objects.filter(status="verified").order_by("-ledger_index")
+    assert Delivery.objects.count() > published.count() == 2
+    assert [row["slug"] for row in rows] == [d.slug for d in published]
+    # The Batken purchase went straight to Kulundu: no hub, the index of its expense entry.
+    direct = published.get(hub__isnull=True)
+    assert rows[0]["hub"] is None and rows[0]["expense"] == direct.expense.ledger_index
+    verified = published.get(hub__isnull=False)  # from the Sports Palace to Isfana
+    row = rows[1]
+    assert row["hub"]["slug"] == "sports-palace" and row["expense"] is None
     entry = json.loads(bytes(LedgerEntry.objects.get(index=verified.ledger_index).leaf))
     assert row["ledger_index"] == verified.ledger_index
     assert row["people"] == entry["payload"]["people"] == 340
