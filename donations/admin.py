@@ -3,6 +3,7 @@ from collections.abc import Callable
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.shortcuts import redirect
@@ -13,6 +14,7 @@ from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin
 
 from aidhub.uploads import clean_image
+from groups.models import Member
 from groups.queries import MONEY_ROLES, groups_where
 from hubs.models import Hub
 
@@ -25,6 +27,7 @@ from .models import (
     ExpenseLine,
     ExpenseProposal,
     Fundraiser,
+    FundraiserHandover,
     GiftInKind,
     PaymentMethod,
     PaymentMethodProposal,
@@ -371,6 +374,74 @@ class PaymentMethodProposalAdmin(ProposalAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("qr")
+
+
+class HandoverForm(forms.ModelForm):
+    """Propose a hand-over: the fundraiser among those the user acts for, the new holder among
+    its group's members (never the site's accounts)."""
+
+    by = None  # the signed-in user, set by FundraiserHandoverAdmin.get_form
+
+    class Meta:
+        model = FundraiserHandover
+        fields = ["fundraiser", "to_user"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        fundraisers = organised_fundraisers(self.by)
+        self.fields["fundraiser"].queryset = fundraisers
+        people = Member.objects.filter(group__fundraisers__in=fundraisers).values("user_id")
+        self.fields["to_user"].queryset = get_user_model().objects.filter(pk__in=people)
+
+    def clean(self):
+        # Proposed here, so that a refusal is shown on the form (the admin's add view runs
+        # in one transaction with the save, which then only records the row's id).
+        data = super().clean()
+        if not self.errors:
+            try:
+                self.made = services.handover_propose(
+                    fundraiser=data["fundraiser"], to_user=data["to_user"], by=self.by
+                )
+            except ValidationError as exc:
+                self.add_error(None, exc)
+        return data
+
+
+@admin.register(FundraiserHandover)
+class FundraiserHandoverAdmin(ProposalAdmin):
+    """Hand-overs of fundraisers whose organiser is gone: proposed here, agreed or rejected with
+    the actions; the new holder accepts on the site (donations:handover_answer)."""
+
+    form = HandoverForm
+    decide = staticmethod(lambda proposal, by: services.handover_approve(handover=proposal, by=by))
+    refuse = staticmethod(
+        lambda proposal, by, reason: services.handover_reject(handover=proposal, by=by,
+                                                              reason=reason)
+    )  # fmt: skip
+    list_display = ["proposed_at", "fundraiser", "to_user", "proposed_by", "status", "answer"]
+
+    def get_queryset(self, request):
+        # Every state is listed: an approved one still waits for the new holder's answer.
+        return super(ProposalAdmin, self).get_queryset(request)
+
+    def has_add_permission(self, request):
+        return self.has_module_permission(request)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"by": request.user})
+
+    def save_model(self, request, obj, form, change):
+        obj.pk, obj.proposed_at = form.made.pk, form.made.proposed_at
+
+    def get_fields(self, request, obj=None):
+        return ["fundraiser", "to_user"] if obj is None else [
+            "fundraiser", "to_user", "proposed_by", "proposed_role", "status", "decided_by",
+            "decided_role", "reason", "answer", "ledger_index",
+        ]  # fmt: skip
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.get_fields(request, obj)
 
 
 @admin.register(GiftInKind)

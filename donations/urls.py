@@ -11,6 +11,7 @@ urlpatterns = [
     # Two segments, so no fundraiser's slug can shadow them.
     path("goods/incoming/", views.goods_incoming, name="goods_incoming"),
     path("goods/incoming/<int:pk>/", views.goods_decide, name="goods_decide"),
+    path("handovers/<int:pk>/", views.handover_answer, name="handover_answer"),
     path("<slug:slug>/", views.fundraiser_detail, name="fundraiser"),
     path("<slug:slug>/preview.png", views.fundraiser_preview, name="preview"),
     path("<slug:slug>/manage/", views.manage, name="manage"),

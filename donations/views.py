@@ -40,6 +40,7 @@ from .models import (
     Expense,
     ExpenseProposal,
     Fundraiser,
+    FundraiserHandover,
     MoneyTransfer,
     PaymentMethod,
     PaymentMethodProposal,
@@ -604,3 +605,41 @@ def goods_decide(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect(back)
+
+
+# ---- a fundraiser handed over --------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@idempotency.replay_first
+def handover_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    """The person a fundraiser is handed to accepts it (choosing whether the public entry names
+    them) or declines it. Nobody else sees this page."""
+    handover = get_object_or_404(
+        FundraiserHandover.objects.select_related("fundraiser__group"),
+        pk=pk, to_user=request.user,
+    )  # fmt: skip
+    if request.method == "POST":
+        decision = request.POST.get("decision")
+        if decision not in ("accept", "decline"):
+            messages.error(request, _("Choose Accept or Decline."))
+            return redirect(request.path)
+
+        def record() -> str:
+            services.handover_answer(
+                handover=handover, by=request.user, accept=decision == "accept",
+                named_publicly=request.POST.get("named_publicly") == "on",
+            )  # fmt: skip
+            if decision == "accept":
+                messages.success(request, _("You are now this fundraiser's organiser."))
+                return reverse("donations:manage", args=[handover.fundraiser.slug])
+            messages.success(request, _("Declined: nothing was changed."))
+            return request.path
+
+        try:
+            return idempotency.respond(request, record)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect(request.path)
+    return render(request, "donations/handover.html", {"handover": handover})

@@ -157,6 +157,8 @@ SITE = {
     # Goods another group bought for a hub: its coordinators see and decide them.
     "donations:goods_incoming": ("GET", SIGNED_IN, {}),
     "donations:goods_decide": ("POST", COORDINATOR, {"pk": "goods_offer"}),
+    # Only the person a hand-over names opens it; this world hands nothing to anyone.
+    "donations:handover_answer": ("GET", NOBODY, {"pk": "expense"}),
     "groups:group": ("GET", EVERYONE, {"slug": "group"}),
     "groups:invitation": ("GET", SIGNED_IN, {"token": "wrong"}),
     "notifications:mine": ("GET", SIGNED_IN, {}),
@@ -227,6 +229,7 @@ ADMIN = {
     "donations.paymentmethod": FUNDRAISER_READERS,
     "donations.expenseproposal": FUNDRAISER_READERS,
     "donations.paymentmethodproposal": FUNDRAISER_READERS,
+    "donations.fundraiserhandover": FUNDRAISER_READERS,
     "donations.giftinkind": SUPERUSER,
     "donations.exchangerate": SUPERUSER,
     "deliveries.delivery": ANY_COORDINATOR,

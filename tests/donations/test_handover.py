@@ -14,7 +14,7 @@ from donations.models import FundraiserHandover
 from groups import queries as group_queries
 from groups.models import Member
 from ledger.models import LedgerEntry
-from tests.factories import MemberFactory, UserFactory
+from tests.factories import PASSWORD, MemberFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -136,3 +136,40 @@ def test_a_declined_hand_over_changes_nothing(fundraiser, people):
     assert fundraiser.organiser.username == "dana" and not LedgerEntry.objects.exists()
     with pytest.raises(ValidationError, match="not waiting"):
         services.handover_answer(handover=handover, by=holder, accept=True)
+
+
+def test_the_admin_proposes_and_agrees_and_the_holder_accepts_on_the_page(client, fundraiser,
+                                                                          people):  # fmt: skip
+    treasurer, second, holder = people
+    for user in (treasurer, second):
+        user.is_staff = True
+        user.save()
+    assert client.login(username="saule", password=PASSWORD)
+    added = client.post("/admin/donations/fundraiserhandover/add/",
+                        {"fundraiser": fundraiser.pk, "to_user": holder.pk})  # fmt: skip
+    assert added.status_code == 302
+    handover = FundraiserHandover.objects.get()
+    client.logout()
+    assert client.login(username="aibek", password=PASSWORD)
+    client.post("/admin/donations/fundraiserhandover/",
+                {"action": "approve", "_selected_action": [handover.pk], "index": "0"})  # fmt: skip
+    handover.refresh_from_db()
+    assert handover.status == "approved"
+    url = f"/fundraisers/handovers/{handover.pk}/"
+    assert client.get(url).status_code == 404  # only the holder opens it
+    client.logout()
+    assert client.login(username="bakyt", password=PASSWORD)
+    assert "Name me publicly" in client.get(url).text
+    client.post(url, {"decision": "accept", "named_publicly": "on"})
+    assert entry_payload()["public_name"] == "Bakyt Osmonov"
+
+
+def test_the_admin_form_shows_a_refusal_and_writes_nothing(client, fundraiser, treasurer):
+    treasurer.is_staff = True
+    treasurer.save()
+    holder = MemberFactory(group=fundraiser.group, role="volunteer").user
+    assert client.login(username="saule", password=PASSWORD)
+    page = client.post("/admin/donations/fundraiserhandover/add/",
+                       {"fundraiser": fundraiser.pk, "to_user": holder.pk})  # fmt: skip
+    assert page.status_code == 200 and "still has its organiser" in page.text
+    assert not FundraiserHandover.objects.exists()
