@@ -209,8 +209,9 @@ def follow_ups(view: EntryView) -> list[int]:
     return source([view.index]).get(view.index, []) if source else []
 
 
-# What a donor's receipt page shows their fundraiser's money did afterwards.
-SPENDING_KINDS = ("expense", "dispatch", "delivery", "correction")
+# What a donor's receipt page shows their fundraiser's money did afterwards (money passed to
+# another group's fundraiser included: the donor follows it there by the entry's links).
+SPENDING_KINDS = ("expense", "dispatch", "delivery", "correction", "money_transfer")
 
 
 def fundraiser_since(view: EntryView, *, limit: int = 10) -> list[EntryView]:

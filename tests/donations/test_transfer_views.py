@@ -134,3 +134,15 @@ def test_the_sending_group_cannot_open_the_receivers_answer(client, funded, batk
     decide = reverse("donations:transfer_decide", args=[batken.slug, transfer.pk])
     assert client.post(decide, {"decision": "approve"}).status_code == 404
     assert not LedgerEntry.objects.filter(kind="money_transfer").exists()
+
+
+def test_a_donors_receipt_page_shows_the_money_passed_on(client, funded, batken):
+    transfer = services.transfer_propose(fundraiser=funded, to_fundraiser=batken,
+                                         amount="10.00", by=funded.organiser)  # fmt: skip
+    services.transfer_approve(transfer=transfer, by=UserFactory(username="saule"))
+    services.transfer_accept(transfer=transfer, by=batken.organiser)
+    donation = funded.donations.get()
+    page = client.get(reverse("ledger:receipt", args=[donation.receipt_code])).text
+    entry = LedgerEntry.objects.get(kind="money_transfer")
+    assert reverse("ledger:entry", args=[entry.index]) in page
+    assert "Villages near Isfana" in page
