@@ -14,10 +14,14 @@ from ledger.models import LedgerEntry
 
 
 def fundraisers_with_sums() -> QuerySet[Fundraiser]:
-    """Public fundraisers with `raised_total` and `spent_total` in their own currency, the same
-    figures `donations.queries.totals` gives one fundraiser (a test holds them equal)."""
+    """Public fundraisers with `raised_total`, `spent_total` and `balance_total` (raised +
+    received − sent − spent) in their own currency, the same figures `donations.queries.totals`
+    gives one fundraiser (a test holds them equal)."""
     return public_fundraisers().annotate(
-        raised_total=total_of("raised_converted"), spent_total=total_of("spent_converted")
+        raised_total=total_of("raised_converted"),
+        spent_total=total_of("spent_converted"),
+        received_total=total_of("received_converted"),
+        sent_total=total_of("sent_converted"),
     )
 
 

@@ -178,7 +178,11 @@ class FundraiserSerializer(serializers.ModelSerializer):
         return _money(fundraiser.spent_total, fundraiser.currency)
 
     def get_balance(self, fundraiser: Fundraiser) -> str:
-        return _money(fundraiser.raised_total - fundraiser.spent_total, fundraiser.currency)
+        balance = (
+            fundraiser.raised_total + fundraiser.received_total
+            - fundraiser.sent_total - fundraiser.spent_total
+        )  # fmt: skip
+        return _money(balance, fundraiser.currency)
 
     def get_page(self, fundraiser: Fundraiser) -> str:
         return _absolute(self, fundraiser.get_absolute_url())

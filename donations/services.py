@@ -230,9 +230,9 @@ def fundraiser_total_add(
 ) -> None:
     """Add to the fundraiser's totals in `currency` (negative figures take away), in the
     caller's transaction: every write of money calls it beside its ledger entry. A transfer
-    between fundraisers calls it twice, once for each side. The UPDATE with F() adds to what is
-    committed, so concurrent writers never lose each other's sums; the CHECK constraint refuses
-    a total below zero."""
+    between fundraisers calls it twice, once for each side. The row is locked (select_for_update)
+    before it is added to, so concurrent writers never lose each other's sums; the CHECK
+    constraint refuses a total below zero."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("fundraiser totals change only in the transaction of their money")
     deltas = {
@@ -246,7 +246,13 @@ def fundraiser_total_add(
     if not deltas:
         return
     rows = FundraiserTotal.objects.filter(fundraiser=fundraiser, currency=currency)
-    if rows.update(**{name: F(name) + value for name, value in deltas.items()}):
+    # Added in Python under the row's lock, not with F(): SQLite adds decimals as floats, and
+    # 0.1 + 0.2 - 0.3 came out below zero and broke the CHECK (test_balances found it).
+    row = rows.select_for_update().first()
+    if row is not None:
+        for name, value in deltas.items():
+            setattr(row, name, getattr(row, name) + value)
+        row.save(update_fields=list(deltas))
         return
     try:
         with transaction.atomic():
