@@ -1,6 +1,8 @@
 import functools
 import io
+from collections.abc import Callable
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -229,6 +231,34 @@ DECIDED = {
     ),
     ("transfer", "decline"): gettext_lazy("Declined. Nothing entered your books."),
 }
+GOODS_DECIDED = {
+    "approve": gettext_lazy("Accepted: the goods are in the hub's stock."),
+    "reject": gettext_lazy("Declined: nothing entered the hub's stock."),
+}
+
+
+def _decision(
+    request: HttpRequest, form: forms.Form, *, back: str, invalid: str,
+    act: Callable[[str, str], object], done: Callable[[str], str],
+) -> HttpResponse:  # fmt: skip
+    """What every Approve / Reject (Accept / Decline) button does: a choice or `invalid` is
+    said, `act(decision, reason)` runs once under the form's one-time token, `done(decision)`
+    is said on success and the service's refusal on failure, back on the page it came from."""
+    if not form.is_valid():
+        messages.error(request, invalid)
+        return redirect(back)
+    decision, reason = form.cleaned_data["decision"], form.cleaned_data["reason"]
+
+    def record() -> str:
+        act(decision, reason)
+        messages.success(request, done(decision))
+        return back
+
+    try:
+        return idempotency.respond(request, record)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(back)
 
 
 @login_required
@@ -239,30 +269,19 @@ def decide(request: HttpRequest, slug: str, kind: str, pk: int) -> HttpResponse:
     fundraiser = _organised(request, slug)
     model = {"expense": ExpenseProposal, "payment": PaymentMethodProposal}[kind]
     proposal = get_object_or_404(model, pk=pk, fundraiser=fundraiser)
-    back = reverse("donations:manage", args=[fundraiser.slug])
-    form = DecisionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose Approve or Reject."))
-        return redirect(back)
-    decision, reason = form.cleaned_data["decision"], form.cleaned_data["reason"]
+    approve = {"expense": services.expense_approve, "payment": services.payment_proposal_approve}
+    reject = {"expense": services.expense_reject, "payment": services.payment_proposal_reject}
 
-    def record() -> str:
-        if kind == "expense" and decision == "approve":
-            services.expense_approve(proposal=proposal, by=request.user)
-        elif kind == "expense":
-            services.expense_reject(proposal=proposal, by=request.user, reason=reason)
-        elif decision == "approve":
-            services.payment_proposal_approve(proposal=proposal, by=request.user)
+    def act(decision: str, reason: str) -> None:
+        if decision == "approve":
+            approve[kind](proposal=proposal, by=request.user)
         else:
-            services.payment_proposal_reject(proposal=proposal, by=request.user, reason=reason)
-        messages.success(request, DECIDED[kind, decision])
-        return back
+            reject[kind](proposal=proposal, by=request.user, reason=reason)
 
-    try:
-        return idempotency.respond(request, record)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect(back)
+    return _decision(
+        request, DecisionForm(request.POST), back=reverse("donations:manage", args=[slug]),
+        invalid=_("Choose Approve or Reject."), act=act, done=lambda d: DECIDED[kind, d],
+    )  # fmt: skip
 
 
 @login_required
@@ -298,26 +317,17 @@ def transfer_decide(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """The sending group's second money person approves a transfer, or either rejects it."""
     fundraiser = _organised(request, slug)
     transfer = get_object_or_404(MoneyTransfer, pk=pk, fundraiser=fundraiser)
-    back = reverse("donations:manage", args=[fundraiser.slug])
-    form = DecisionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose Approve or Reject."))
-        return redirect(back)
-    decision, reason = form.cleaned_data["decision"], form.cleaned_data["reason"]
 
-    def record() -> str:
+    def act(decision: str, reason: str) -> None:
         if decision == "approve":
             services.transfer_approve(transfer=transfer, by=request.user)
         else:
             services.transfer_reject(transfer=transfer, by=request.user, reason=reason)
-        messages.success(request, DECIDED["transfer", decision])
-        return back
 
-    try:
-        return idempotency.respond(request, record)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect(back)
+    return _decision(
+        request, DecisionForm(request.POST), back=reverse("donations:manage", args=[slug]),
+        invalid=_("Choose Approve or Reject."), act=act, done=lambda d: DECIDED["transfer", d],
+    )  # fmt: skip
 
 
 @login_required
@@ -327,26 +337,18 @@ def transfer_answer(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """The receiving group's money people accept money another group sends, or decline it."""
     fundraiser = _organised(request, slug)
     transfer = get_object_or_404(MoneyTransfer, pk=pk, to_fundraiser=fundraiser)
-    back = reverse("donations:manage", args=[fundraiser.slug])
-    form = TransferAnswerForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose Accept or Decline."))
-        return redirect(back)
-    decision, reason = form.cleaned_data["decision"], form.cleaned_data["reason"]
 
-    def record() -> str:
+    def act(decision: str, reason: str) -> None:
         if decision == "accept":
             services.transfer_accept(transfer=transfer, by=request.user)
         else:
             services.transfer_decline(transfer=transfer, by=request.user, reason=reason)
-        messages.success(request, DECIDED["transfer", decision])
-        return back
 
-    try:
-        return idempotency.respond(request, record)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect(back)
+    return _decision(
+        request, TransferAnswerForm(request.POST),
+        back=reverse("donations:manage", args=[slug]), invalid=_("Choose Accept or Decline."),
+        act=act, done=lambda d: DECIDED["transfer", d],
+    )  # fmt: skip
 
 
 @login_required
@@ -584,27 +586,17 @@ def goods_incoming(request: HttpRequest) -> HttpResponse:
 def goods_decide(request: HttpRequest, pk: int) -> HttpResponse:
     """A coordinator of the hub accepts the goods (Approve) or declines them with a reason."""
     offer = get_object_or_404(queries.goods_on_the_way(request.user), pk=pk)
-    back = reverse("donations:goods_incoming")
-    form = DecisionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose Accept or Decline."))
-        return redirect(back)
 
-    def record() -> str:
-        if form.cleaned_data["decision"] == "approve":
+    def act(decision: str, reason: str) -> None:
+        if decision == "approve":
             services.goods_accept(offer=offer, by=request.user)
-            messages.success(request, _("Accepted: the goods are in the hub's stock."))
         else:
-            services.goods_decline(offer=offer, by=request.user,
-                                   reason=form.cleaned_data["reason"])  # fmt: skip
-            messages.success(request, _("Declined: nothing entered the hub's stock."))
-        return back
+            services.goods_decline(offer=offer, by=request.user, reason=reason)
 
-    try:
-        return idempotency.respond(request, record)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect(back)
+    return _decision(
+        request, DecisionForm(request.POST), back=reverse("donations:goods_incoming"),
+        invalid=_("Choose Accept or Decline."), act=act, done=GOODS_DECIDED.get,
+    )  # fmt: skip
 
 
 # ---- a fundraiser handed over --------------------------------------------------------------

@@ -389,6 +389,17 @@ def test_the_page_refuses_a_rejection_without_reason_and_approving_ones_own(
     assert ExpenseProposal.objects.get().status == "rejected" and nothing_public()
 
 
+def test_the_page_asks_for_a_choice_when_the_decision_is_neither(
+    client, fundraiser, treasurer, rates, media
+):
+    proposal = propose(fundraiser)
+    url = reverse("donations:expense_decide", args=[fundraiser.slug, proposal.pk])
+    login(client, treasurer)
+    odd = client.post(url, {"decision": "publish", "idempotency_key": "f" * 32}, follow=True)
+    assert "Choose Approve or Reject." in odd.text
+    assert ExpenseProposal.objects.get().status == "pending" and nothing_public()
+
+
 def test_outsiders_get_404_from_the_decision_views(client, fundraiser, rates, media):
     expense = propose(fundraiser)
     change = services.payment_method_add(fundraiser=fundraiser, by=fundraiser.organiser, **KASPI)
