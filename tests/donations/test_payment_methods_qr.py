@@ -112,9 +112,25 @@ def login(client, user):
         (
             "bank_transfer",
             "KG12 1234 5678 9012 3456",
-            "000201010211260016KG1212345678901234565303417",
+            "00020101021126240120KG1212345678901234565303417",
             True,
         ),
+        # The same digits in one EMVCo field, but inside a longer account, are someone else's.
+        (
+            "bank_transfer",
+            "KG12 1234 5678 9012 3456",
+            "00020101021126250121KG12123456789012345675303417",
+            False,
+        ),
+        # A number inside a longer one is another account (review of issue 15).
+        (
+            "bank_transfer",
+            "Account 1234567890 BIC 123456",
+            "ST00012|PersonalAcc=91234567890123|BIC=1234567",
+            False,
+        ),
+        ("card_to_card", "4400 4301 2345 6789", "card:44004301234567891", False),
+        ("e_wallet", "+7 701 555 01 22", "https://kaspi.kz/pay?phone=99997015550122", False),
         (
             "bank_transfer",
             "Account 1234 5678 9012, BIC 109018",
