@@ -13,6 +13,8 @@ from aidhub.pagecache import version_forget, version_token
 from groups.queries import MONEY_ROLES, groups_where, holds
 from hubs.models import Category, Hub
 from hubs.queries import coordinated_hubs
+from ledger import presentation
+from ledger import queries as ledger_queries
 from ledger.models import LedgerEntry
 
 from .models import (
@@ -220,16 +222,24 @@ def shown_payment_methods(fundraiser: Fundraiser) -> QuerySet[PaymentMethod]:
 PAYMENT_METHODS_SECONDS = 60  # how long another process's local-memory cache may keep it
 
 
-def payment_methods_version(fundraiser: Fundraiser) -> str:
+def payment_methods_version(slug: str) -> str:
     """Changes whenever one of the fundraiser's ways to pay is saved or deleted: also a change
-    of the recipient's name alone, which the page shows and the ledger does not."""
-    key = f"aidhub:payment-methods:{fundraiser.pk}"
-    return version_token(key, seconds=PAYMENT_METHODS_SECONDS)
+    of the recipient's name alone, which the page shows and the ledger does not. By the
+    fundraiser's slug, so the whole page's cache key needs no query."""
+    return version_token(f"aidhub:payment-methods:{slug}", seconds=PAYMENT_METHODS_SECONDS)
 
 
 def payment_methods_changed(*, instance: PaymentMethod, **kwargs: object) -> None:
     """A way to pay was saved or deleted (a signal receiver, for services and the admin)."""
-    version_forget(f"aidhub:payment-methods:{instance.fundraiser_id}")
+    version_forget(f"aidhub:payment-methods:{instance.fundraiser.slug}")
+
+
+def fundraiser_page_version(slug: str) -> str:
+    """What the fundraiser's public page shows changes with: the ledger (every donation,
+    expense and correction is an entry), the names (a save of the fundraiser, its status, title
+    and story included, forgets them) and its ways to pay."""
+    ledger, names = ledger_queries.version(), presentation.names_version()
+    return f"{ledger}|{names}|{payment_methods_version(slug)}"
 
 
 def payment_details_entry(fundraiser: Fundraiser) -> int | None:

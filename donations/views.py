@@ -57,7 +57,7 @@ def fundraiser_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@public_page(ledger_queries.version)  # every donation and expense is a ledger entry
+@public_page(queries.fundraiser_page_version)
 def fundraiser_detail(request: HttpRequest, slug: str) -> HttpResponse:
     fundraiser = queries.public_fundraiser(slug)
     scope = ledger_queries.Filters(fundraiser=fundraiser.slug)
@@ -72,7 +72,7 @@ def fundraiser_detail(request: HttpRequest, slug: str) -> HttpResponse:
             # of the fundraiser forgets it) and, for the ways to pay, their own (a recipient's
             # name changes without a ledger entry); what only the fragments read is lazy.
             "version": f"{ledger_queries.version()}|{presentation.names_version()}",
-            "payment_version": queries.payment_methods_version(fundraiser),
+            "payment_version": queries.payment_methods_version(fundraiser.slug),
             "totals": SimpleLazyObject(lambda: queries.totals(fundraiser)),
             "entries": SimpleLazyObject(
                 lambda: ledger_queries.entries_page(scope, before=None, size=10)

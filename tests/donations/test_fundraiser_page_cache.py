@@ -97,3 +97,40 @@ def test_the_page_works_when_the_cache_is_down(fundraiser):
         assert "<strong>2,500.00</strong>" in view(fundraiser)[0]
         donate(fundraiser, "1000.00")
         assert "<strong>3,500.00</strong>" in view(fundraiser)[0]
+
+
+# Visitors without a session get the whole page from the cache (aidhub.pagecache): its key
+# follows the names' and the ways to pay's versions too, not only the ledger's.
+
+
+def anonymous(fundraiser) -> str:
+    response = Client().get(fundraiser.get_absolute_url())
+    assert response.status_code == 200
+    return response.text
+
+
+def kaspi(fundraiser):
+    return payment_method_approved(services.payment_method_add(
+        fundraiser=fundraiser, by=fundraiser.organiser, kind="e_wallet", label="Kaspi",
+        details="+7 701 555 01 22", currency="KZT", recipient_name="Dana O.",
+    ))  # fmt: skip
+
+
+def test_a_visitor_without_a_session_sees_an_approved_recipient_name_at_once(fundraiser):
+    method = kaspi(fundraiser)
+    assert "Dana O." in anonymous(fundraiser)
+    second_approves(services.payment_method_change(
+        method=method, by=fundraiser.organiser, recipient_name="Aigerim S.",
+    ))  # fmt: skip
+    page = anonymous(fundraiser)
+    assert "Aigerim S." in page and "Dana O." not in page
+
+
+def test_a_visitor_without_a_session_is_told_at_once_that_a_closed_fundraiser_takes_nothing(
+    fundraiser,
+):
+    kaspi(fundraiser)
+    assert "701 555" in anonymous(fundraiser)
+    fundraiser.status = "closed"
+    fundraiser.save()
+    assert "do not send money to it" in anonymous(fundraiser)
