@@ -23,12 +23,32 @@ from . import queries
 from .models import Group, Member, OrganiserChange, Role
 
 
-def _check_manager(group: Group, by: AbstractBaseUser | None, *, organiser_row: bool) -> None:
+def alone(group: Group, by: AbstractBaseUser) -> bool:
+    """Whether `by` is the group's only organiser: no other organiser row at all, reachable or
+    not. Marking the others unreachable does not make an organiser alone, so it never opens
+    the single-handed paths that exist only for a group that has no second organiser yet."""
+    return not Member.objects.filter(group=group, role=Role.ORGANISER).exclude(user=by).exists()
+
+
+def _check_manager(
+    group: Group, by: AbstractBaseUser | None, *, organiser_row: bool, grants_money: bool = False
+) -> None:
     """Refuse unless `by` may make this change: an active organiser of the group, and a
     superuser when the change touches an organiser (by=None: the system itself, e.g. the demo
-    or a migration)."""
+    or a migration). Giving an account a money role (treasurer: organisers go through organiser
+    changes) is one organiser's act only while they are alone; otherwise one organiser could
+    make an account they control the second person of every payment."""
     if by is None:
         return
+    if grants_money and not by.is_superuser and not alone(group, by):
+        raise ValidationError(
+            _(
+                "A treasurer approves payments as the second person, so one organiser alone "
+                "cannot make one while the group has another organiser: a site administrator "
+                "does it for now."
+            ),
+            code="money_role",
+        )
     if organiser_row and not by.is_superuser:
         raise ValidationError(
             _(
@@ -106,7 +126,8 @@ def member_add(
     *, group: Group, user: AbstractBaseUser, role: str, by: AbstractBaseUser | None
 ) -> Member:
     """Give `user` `role` in `group`. Refused when they already hold it."""
-    _check_manager(group, by, organiser_row=role == Role.ORGANISER)
+    _check_manager(group, by, organiser_row=role == Role.ORGANISER,
+                   grants_money=role == Role.TREASURER)  # fmt: skip
     try:
         with transaction.atomic():
             member = Member.objects.create(group=group, user=user, role=role, added_by=by)
@@ -125,7 +146,8 @@ def member_change_check(*, member: Member, role: str, by: AbstractBaseUser | Non
     without an active organiser or give the account a role it already holds."""
     if role == member.role:
         return
-    _check_manager(member.group, by, organiser_row=Role.ORGANISER in (member.role, role))
+    _check_manager(member.group, by, organiser_row=Role.ORGANISER in (member.role, role),
+                   grants_money=role == Role.TREASURER)  # fmt: skip
     _check_not_last_organiser(member)
     if Member.objects.filter(group=member.group, user=member.user, role=role).exists():
         raise ValidationError(
@@ -322,8 +344,14 @@ def organiser_propose(
     )  # fmt: skip
     audit.record(actor=by, action="organiser change proposed", target=proposal,
                  group=group.slug, change=change, user=user.pk)  # fmt: skip
-    alone = not queries.active_organisers(group).exclude(user=by).exists()
-    if alone and change in (OrganiserChange.Change.ADD, OrganiserChange.Change.REACHABLE):
+    # Alone, with no second organiser to agree: adding the first second one, and bringing
+    # back one marked unreachable (that adds a check, it takes none away), are made at once.
+    # Having marked the others unreachable does not make an organiser alone (alone()).
+    no_one_to_agree = not queries.active_organisers(group).exclude(user=by).exists()
+    made_at_once = (change == OrganiserChange.Change.ADD and alone(group, by)) or (
+        change == OrganiserChange.Change.REACHABLE and no_one_to_agree
+    )
+    if made_at_once:
         _organiser_change_decide(proposal, by=by, status=OrganiserChange.Status.APPROVED)
         _organiser_change_apply(proposal, row, by)
     return proposal
@@ -449,7 +477,7 @@ def member_invite(*, group: Group, person: str, role: str, by: AbstractBaseUser)
             _("An organiser is added by a site administrator for now, not invited."),
             code="role",
         )
-    _check_manager(group, by, organiser_row=False)
+    _check_manager(group, by, organiser_row=False, grants_money=role == Role.TREASURER)
     invitee = invitations.invitee(person)
     if invitee is None:
         return
