@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from aidhub.crypto import EncryptedTextField
+from groups.models import Decision
 from hubs.models import QUANTITY, Hub, Item, Place, Region
 from ledger.money import CURRENCY_CHOICES, MINOR_UNITS
 from ledger.schemas import PAYMENT_KINDS
@@ -451,7 +452,7 @@ class ExchangeRate(models.Model):
 # QR code are kept here, in the database, served to no one but the group's money people.
 
 
-class Proposal(models.Model):
+class Proposal(Decision):
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting for a second person")
         APPROVED = "approved", _("Approved")
@@ -463,33 +464,11 @@ class Proposal(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
-    proposed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("proposed by"),
-    )
-    proposed_at = models.DateTimeField(_("proposed"), auto_now_add=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("decided by"),
-    )
     # The role the second person acted in ("organiser", "treasurer"): what the ledger names.
     decided_role = models.CharField(_("decided as"), max_length=12, blank=True)
-    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
-    reason = models.CharField(_("why it was rejected"), max_length=300, blank=True)
 
     class Meta:
         abstract = True
-
-    @property
-    def is_pending(self) -> bool:
-        return self.status == self.Status.PENDING
 
 
 def _proposal_constraints(prefix: str) -> list[models.BaseConstraint]:

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from aidhub import audit, clock
 from aidhub.uploads import CleanFile
 from groups import queries as group_queries
+from groups import services as group_services
 from groups.models import Member
 from groups.queries import MONEY_ROLES
 from hubs import queries as hub_queries
@@ -472,19 +473,11 @@ def _locked_pending(proposal: Proposal):
 
 def _decide(proposal, *, by: AbstractBaseUser, status: str, role: str = "", reason: str = "",
             **fields: object) -> None:  # fmt: skip
-    """Move a pending proposal to `status`. The conditional UPDATE is the last word: if another
-    decision came first, nothing is changed and the whole transaction is refused."""
-    now = timezone.now()
-    decided = type(proposal).objects.filter(pk=proposal.pk, status=Proposal.Status.PENDING)
-    if not decided.update(status=status, decided_by=by, decided_role=role, decided_at=now,
-                          reason=reason, **fields):  # fmt: skip
-        raise ValidationError(
-            _("This was already decided: nothing was changed."), code="already_decided"
-        )
-    proposal.status, proposal.decided_by, proposal.decided_role = status, by, role
-    proposal.decided_at, proposal.reason = now, reason
-    for name, value in fields.items():
-        setattr(proposal, name, value)
+    """Move a pending proposal to `status`, once (groups.services.decide_once)."""
+    group_services.decide_once(
+        proposal, status=status, decided_by=by, decided_role=role, decided_at=timezone.now(),
+        reason=reason, **fields,
+    )  # fmt: skip
 
 
 def _announce_proposal(proposal: Proposal, what: str, *, to: Fundraiser | None = None) -> int:

@@ -107,7 +107,40 @@ class Member(models.Model):
         return f"{self.user} · {self.get_role_display()} · {self.group}"
 
 
-class OrganiserChange(models.Model):
+class Decision(models.Model):
+    """What every proposal by one person and its decision by a second one share: an organiser
+    change here, and in donations an expense, a change to the ways to pay, a transfer and a
+    hand-over. Each kind has its own `status` (pending, approved, rejected, with its own
+    words); groups.services.decide_once decides it once."""
+
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("proposed by"),
+    )
+    proposed_at = models.DateTimeField(_("proposed"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    reason = models.CharField(_("why it was rejected"), max_length=300, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == "pending"
+
+
+class OrganiserChange(Decision):
     """A change to a group's organisers, proposed by one active organiser and made only when a
     second one agrees (groups.services.organiser_approve). The single-handed exceptions are
     recorded here too, already approved by their proposer (docs/groups.md)."""
@@ -138,24 +171,6 @@ class OrganiserChange(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
-    proposed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("proposed by"),
-    )
-    proposed_at = models.DateTimeField(_("proposed"), auto_now_add=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("decided by"),
-    )
-    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
-    reason = models.CharField(_("why it was rejected"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["-proposed_at", "-id"]
@@ -190,7 +205,3 @@ class OrganiserChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_change_display()}: {self.user} · {self.group}"
-
-    @property
-    def is_pending(self) -> bool:
-        return self.status == self.Status.PENDING

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from aidhub import audit, invitations
 
 from . import queries
-from .models import Group, Member, OrganiserChange, Role
+from .models import Decision, Group, Member, OrganiserChange, Role
 
 
 def alone(group: Group, by: AbstractBaseUser) -> bool:
@@ -357,18 +357,22 @@ def organiser_propose(
     return proposal
 
 
-def _organiser_change_decide(proposal: OrganiserChange, *, by: AbstractBaseUser, status: str,
-                             reason: str = "") -> None:  # fmt: skip
-    """The conditional UPDATE decides a proposal once: a second decision at the same time
-    changes nothing and refuses its whole transaction."""
-    now = timezone.now()
-    rows = OrganiserChange.objects.filter(pk=proposal.pk, status=OrganiserChange.Status.PENDING)
-    if not rows.update(status=status, decided_by=by, decided_at=now, reason=reason):
+def decide_once(proposal: Decision, **fields: object) -> None:
+    """Write a pending proposal's decision (`fields`: its status, decided_by, decided_at, …)
+    with a conditional UPDATE, the last word on it: if another decision came first, nothing is
+    changed and the whole transaction is refused. Every two-person decision goes through here."""
+    rows = type(proposal).objects.filter(pk=proposal.pk, status="pending")
+    if not rows.update(**fields):
         raise ValidationError(
             _("This was already decided: nothing was changed."), code="already_decided"
         )
-    proposal.status, proposal.decided_by, proposal.decided_at = status, by, now
-    proposal.reason = reason
+    for name, value in fields.items():
+        setattr(proposal, name, value)
+
+
+def _organiser_change_decide(proposal: OrganiserChange, *, by: AbstractBaseUser, status: str,
+                             reason: str = "") -> None:  # fmt: skip
+    decide_once(proposal, status=status, decided_by=by, decided_at=timezone.now(), reason=reason)
 
 
 def _check_pending(proposal: OrganiserChange) -> None:
