@@ -464,8 +464,9 @@ class Proposal(Decision):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
-    # The role the second person acted in ("organiser", "treasurer"): what the ledger names.
-    decided_role = models.CharField(_("decided as"), max_length=12, blank=True)
+    # The role the second person acted in ("organiser", "treasurer", or for a hand-over with
+    # one person left "site_administrator"): what the ledger names.
+    decided_role = models.CharField(_("decided as"), max_length=24, blank=True)
 
     class Meta:
         abstract = True
