@@ -62,6 +62,10 @@ def crew(media):
         slug="batken", title="Batken", **organised_by(coordinator), goal_amount=100, currency="KZT",
         starts_on=timezone.localdate(),
     )  # fmt: skip
+    # The hub is the fundraiser's group's own: a delivery credits only such a fundraiser (or
+    # one whose goods the hub accepted).
+    hub.group = fundraiser.group
+    hub.save(update_fields=["group"])
     place = PlaceFactory()
     deliveries = []
     for _ in range(12):
